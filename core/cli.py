@@ -1,0 +1,356 @@
+"""reelseek-cli: index footage folders, search moments, show status, manage model weights."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .types import Filters, IndexProgress, Query
+
+
+def timecode(seconds: float) -> str:
+    """HH:MM:SS.mmm"""
+    ms = round(max(0.0, seconds) * 1000)
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def _duration(text: str) -> float:
+    """Seconds from '90', '1:30', '01:02:03' or '2m'/'1h'."""
+    text = text.strip().lower()
+    try:
+        if text.endswith("h"):
+            return float(text[:-1]) * 3600
+        if text.endswith("m"):
+            return float(text[:-1]) * 60
+        if text.endswith("s"):
+            return float(text[:-1])
+        parts = [float(p) for p in text.split(":")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use 90, 1:30, 2m or 1h)") from None
+    total = 0.0
+    for p in parts:
+        total = total * 60 + p
+    return total
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="reelseek-cli",
+        description="Find moments in your own footage by describing them, or by a still or a clip.",
+    )
+    p.add_argument("--home", help="data folder (default: platform data dirs, or $REELSEEK_HOME)")
+    p.add_argument("--model", help="model id (default: $REELSEEK_MODEL, settings, or the CPU default)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs (default auto)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ix = sub.add_parser("index", help="index (or update) every video under the given folders")
+    ix.add_argument("paths", nargs="*", help="folders to add and index (default: all watched folders)")
+    ix.add_argument("--every", type=float, help="seconds between sampled frames (default 1)")
+    ix.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    ix.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    se = sub.add_parser("search", help="search moments by text, still image or clip")
+    se.add_argument("text", nargs="?", default="", help='what to find; "-word" pushes results away from it')
+    se.add_argument("--image", action="append", default=[], type=Path, help="a still image to search by")
+    se.add_argument("--clip", action="append", default=[], type=Path, help="a short video to search by")
+    se.add_argument("--limit", "-n", type=int, default=10)
+    se.add_argument("--folder", action="append", default=[], help="only files under this folder")
+    se.add_argument("--min-duration", type=_duration, help="only files at least this long (e.g. 30, 1:30, 2m)")
+    se.add_argument("--max-duration", type=_duration, help="only files at most this long")
+    se.add_argument("--ext", action="append", default=[], help="only this file type (e.g. mov)")
+    se.add_argument("--online-only", action="store_true", help="leave out files on unplugged drives")
+    se.add_argument("--single-stage", action="store_true", help=argparse.SUPPRESS)
+    se.add_argument("--json", action="store_true", help="print a JSON list of moments")
+
+    st = sub.add_parser("status", help="counts per file status and every failed file")
+    st.add_argument("--json", action="store_true")
+
+    mo = sub.add_parser("models", help="list, download or import model weights")
+    msub = mo.add_subparsers(dest="models_command", required=True)
+    ml = msub.add_parser("list", help="known models and whether their weights are here")
+    ml.add_argument("--json", action="store_true")
+    md = msub.add_parser("download", help="download a model's weights (with progress)")
+    md.add_argument("id")
+    mi = msub.add_parser("import", help="import a weights file (air-gapped machines)")
+    mi.add_argument("file", type=Path)
+    mi.add_argument("--as", dest="as_id", required=True, help="the model id the file is for")
+
+    fo = sub.add_parser("folders", help="list, add or remove watched folders")
+    fo.add_argument("action", choices=["list", "add", "remove"], nargs="?", default="list")
+    fo.add_argument("paths", nargs="*")
+    return p
+
+
+class _ProgressBar:
+    """One line on stderr: files, percentage, video-seconds per second, ETA, current file."""
+
+    def __init__(self, stream=sys.stderr) -> None:  # type: ignore[no-untyped-def]
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last = 0.0
+
+    def __call__(self, p: IndexProgress) -> None:
+        now = time.monotonic()
+        final = p.phase in ("finished", "cancelled")
+        if not final and now - self.last < (0.2 if self.tty else 5.0):
+            return
+        self.last = now
+        frac = p.video_seconds_done / p.video_seconds_total if p.video_seconds_total else 0.0
+        width = 24
+        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+        eta = p.eta
+        eta_s = timecode(eta)[:8] if eta is not None else "--:--:--"
+        name = Path(p.current).name if p.current else ""
+        line = (
+            f"[{bar}] {p.files_done}/{p.files_total} files  {p.rate:5.1f} video-s/s  ETA {eta_s}  "
+            f"{p.phase if p.phase != 'indexing' else ''}{name}"
+        )
+        if self.tty:
+            cols = 120
+            self.stream.write("\r" + line[:cols].ljust(cols))
+            if final:
+                self.stream.write("\n")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _library(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .library import Library
+
+    return Library(args.home, model_id=args.model, device=args.device)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .models import ModelError
+
+    lib = _library(args)
+    if args.every:
+        lib.settings.sample_every = args.every
+    cancel = threading.Event()
+
+    def on_sigint(signum, frame):  # type: ignore[no-untyped-def]
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("\nstopping after the current batch (Ctrl-C again to abort now)...", file=sys.stderr)
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        report = lib.index(args.paths or None, progress=None if args.quiet else _ProgressBar(), cancel=cancel)
+    except ModelError as e:
+        print(f"reelseek-cli: {e}", file=sys.stderr)
+        return 2
+    finally:
+        signal.signal(signal.SIGINT, old)
+        lib.close()
+    summary = {
+        "indexed": report.indexed,
+        "unchanged": report.skipped,
+        "moved": report.moved,
+        "removed": report.removed,
+        "offline": report.offline,
+        "errors": [{"path": p, "error": e} for p, e in report.errors],
+        "cancelled": report.cancelled,
+        "video_seconds": round(report.video_seconds, 3),
+        "elapsed": round(report.elapsed, 3),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        rate = report.video_seconds / report.elapsed if report.elapsed else 0.0
+        print(
+            f"indexed {report.indexed} file(s), {report.skipped} unchanged, {report.moved} moved, "
+            f"{report.removed} removed, {report.offline} offline, {len(report.errors)} error(s)"
+            + (
+                f"; {report.video_seconds:.0f} video-s in {report.elapsed:.1f} s ({rate:.1f} video-s/s)"
+                if report.indexed
+                else ""
+            )
+        )
+        for p, e in report.errors:
+            print(f"  error: {p}: {e}")
+        if report.cancelled:
+            print("stopped early: run the same command again to continue")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from . import media
+    from .library import LibraryError
+    from .models import ModelError
+
+    for p in [*args.image, *args.clip]:
+        if not p.exists():
+            print(f"reelseek-cli: file not found: {p}", file=sys.stderr)
+            return 2
+    query = Query(text=args.text, images=tuple(args.image), clips=tuple(args.clip))
+    filters = Filters(
+        folders=tuple(str(Path(f).expanduser().resolve()) for f in args.folder),
+        min_duration=args.min_duration,
+        max_duration=args.max_duration,
+        extensions=tuple("." + e.lower().lstrip(".") for e in args.ext),
+        include_offline=not args.online_only,
+    )
+    lib = _library(args)
+    try:
+        result = lib.search(query, limit=args.limit, filters=filters, two_stage=not args.single_stage)
+    except (LibraryError, ModelError, media.MediaError, ValueError) as e:
+        print(f"reelseek-cli: {e}", file=sys.stderr)
+        return 2
+    finally:
+        lib.close()
+    if args.json:
+        print(json.dumps([m.to_json() for m in result.moments], indent=2))
+        return 0
+    if not result.moments:
+        print("no moments found (is anything indexed? see `reelseek-cli status`)")
+        return 0
+    if result.no_good_match:
+        print("no good match: the best moments below look like background noise")
+    for i, m in enumerate(result.moments, 1):
+        off = "  [offline]" if m.offline else ""
+        print(f"{i:3d}. {timecode(m.start)} - {timecode(m.end)}  {m.score:.3f}  {m.path}{off}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    try:
+        st = lib.status()
+    finally:
+        lib.close()
+    if args.json:
+        print(json.dumps(st.to_json(), indent=2))
+        return 0
+    print(f"model: {st.model_id}   segments: {st.segments}")
+    print("files: " + ", ".join(f"{k} {v}" for k, v in st.counts.items()))
+    for f in st.folders:
+        print(f"folder: {f}{'' if os.path.isdir(f) else '  (offline)'}")
+    for p, e in st.errors:
+        print(f"error: {p}: {e}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .models import ModelError, get_spec, list_models
+    from .models.weights import download, import_weights, is_available
+    from .paths import data_paths
+
+    models_dir = data_paths(args.home).ensure().models
+    try:
+        if args.models_command == "list":
+            rows = [
+                {
+                    "id": s.id,
+                    "arch": s.arch,
+                    "dim": s.dim,
+                    "available": is_available(s, models_dir),
+                    "gpu_recommended": s.gpu_recommended,
+                    "description": s.description,
+                }
+                for s in list_models()
+            ]
+            if args.json:
+                print(json.dumps(rows, indent=2))
+            else:
+                for r in rows:
+                    mark = "*" if r["available"] else " "
+                    gpu = " (GPU)" if r["gpu_recommended"] else ""
+                    print(f"{mark} {r['id']:<24} {r['description']}{gpu}")
+                print("* = weights on this machine")
+            return 0
+        spec = get_spec(args.id if args.models_command == "download" else args.as_id)
+        if args.models_command == "download":
+            bar = _ByteBar()
+            path = download(spec, models_dir, progress=bar)
+            bar.done()
+        else:
+            if not args.file.exists():
+                print(f"reelseek-cli: file not found: {args.file}", file=sys.stderr)
+                return 2
+            path = import_weights(args.file, spec, models_dir)
+        print(f"{spec.id}: weights at {path}")
+        return 0
+    except ModelError as e:
+        print(f"reelseek-cli: {e}", file=sys.stderr)
+        return 2
+
+
+class _ByteBar:
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        mb = done / 1e6
+        if total:
+            sys.stderr.write(f"\r{mb:8.1f} / {total / 1e6:.1f} MB  {100 * done / total:5.1f}%")
+        else:
+            sys.stderr.write(f"\r{mb:8.1f} MB")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\n")
+
+
+def cmd_folders(args: argparse.Namespace) -> int:
+    from .library import LibraryError
+
+    lib = _library(args)
+    try:
+        if args.action == "add":
+            for p in args.paths:
+                lib.add_folder(p)
+        elif args.action == "remove":
+            for p in args.paths:
+                lib.remove_folder(p)
+        for f in lib.folders():
+            state = "online" if f.online else "offline"
+            print(f"{f.path}  [{state}]  {f.done}/{f.files} indexed, {f.errors} error(s)")
+    except LibraryError as e:
+        print(f"reelseek-cli: {e}", file=sys.stderr)
+        return 2
+    finally:
+        lib.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    from .store import StoreError
+
+    handlers = {
+        "index": cmd_index,
+        "search": cmd_search,
+        "status": cmd_status,
+        "models": cmd_models,
+        "folders": cmd_folders,
+    }
+    try:
+        return handlers[args.command](args)
+    except StoreError as e:
+        print(f"reelseek-cli: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,402 @@
+"""The indexing pipeline: decode ahead in threads, embed in batches, commit one file per transaction."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import media
+from .segment import SegmentConfig, segment
+from .store import DONE, INDEXING, PENDING, FileRow, NewSegment, Store
+from .types import IndexProgress, IndexReport
+
+if TYPE_CHECKING:
+    from .index import VectorIndex
+    from .models.embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexerConfig:
+    sample_every: float = 1.0  # seconds between sampled frames
+    batch_size: int = 16  # frames per encoder call (PERF-NOTES: 16 beat 64 on these CPUs)
+    decode_workers: int = 1  # decoding threads running ahead of the encoder
+    queue_batches: int = 6  # how far decoding may run ahead, in batches (bounds memory)
+    thumb_width: int = 192
+    save_every_s: float = 30.0  # persist the vector index at least this often
+    segments: SegmentConfig = field(default_factory=SegmentConfig)
+
+
+@dataclass
+class _FileWork:
+    row: FileRow
+    info: media.ProbeInfo | None = None
+    times: list[float] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    thumbs: list[bytes | None] = field(default_factory=list)
+    ended: bool = False
+    error: str | None = None
+    queued: int = 0  # frames waiting in the encoder buffer
+
+
+# Items the decoders put on the queue.
+_START, _FRAMES, _END, _FAIL = "start", "frames", "end", "fail"
+
+
+class Indexer:
+    """Embeds pending files. Runs on the caller's thread; decoding runs ahead in worker threads.
+
+    Only the caller's thread writes to the store and the vector index, so a search on another
+    thread always sees whole files. Progress goes to a plain callback; ``cancel`` stops after
+    the current batch (the file being embedded stays pending and is redone next time);
+    ``pause`` (set = paused) holds the pipeline between batches.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        vindex: VectorIndex,
+        embedder: Embedder,
+        config: IndexerConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.vindex = vindex
+        self.embedder = embedder
+        self.config = config or IndexerConfig()
+        self.model_id = embedder.model_id
+
+    # -- public ----------------------------------------------------------------------------------
+    def run(
+        self,
+        files: Sequence[FileRow],
+        *,
+        progress: Callable[[IndexProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+        pause: threading.Event | None = None,
+        report: IndexReport | None = None,
+    ) -> IndexReport:
+        report = report or IndexReport()
+        cancel = cancel or threading.Event()
+        t0 = time.monotonic()
+        todo = list(self._reuse_copies(files, report))
+        by_id = {f.id: f for f in todo}
+        tracker = _Progress(todo, t0, progress, report)
+        tracker.emit(None)
+        if not todo:
+            tracker.emit(None, phase="finished")
+            return report
+
+        stop = threading.Event()
+        q: queue.Queue[tuple[str, int, object]] = queue.Queue(maxsize=self.config.queue_batches)
+        pending_iter = iter(todo)
+        lock = threading.Lock()
+
+        def next_file() -> FileRow | None:
+            with lock:
+                return next(pending_iter, None)
+
+        workers = [
+            threading.Thread(
+                target=self._decode_loop, args=(next_file, q, stop), name=f"reelseek-decode-{i}", daemon=True
+            )
+            for i in range(max(1, self.config.decode_workers))
+        ]
+        for w in workers:
+            w.start()
+
+        work: dict[int, _FileWork] = {}
+        buffer: list[tuple[int, media.SampledFrame]] = []
+        finished_workers = 0
+        last_save = time.monotonic()
+        try:
+            while finished_workers < len(workers):
+                if cancel.is_set():
+                    report.cancelled = True
+                    break
+                while pause is not None and pause.is_set() and not cancel.is_set():
+                    tracker.emit(None, phase="paused")
+                    time.sleep(0.1)
+                try:
+                    kind, fid, payload = q.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                if kind == "done":
+                    finished_workers += 1
+                    continue
+                if kind == _START:
+                    row = by_id[fid]
+                    work[fid] = _FileWork(row=row, info=payload)  # type: ignore[arg-type]
+                    self.store.set_status(fid, INDEXING)
+                    tracker.emit(row.display)
+                elif kind == _FRAMES:
+                    frames: list[media.SampledFrame] = payload  # type: ignore[assignment]
+                    buffer.extend((fid, f) for f in frames)
+                    work[fid].queued += len(frames)
+                    if len(buffer) >= self.config.batch_size:
+                        self._encode(buffer, work)
+                        buffer = []
+                        tracker.frames_done(work)
+                elif kind == _FAIL:
+                    w = work.setdefault(fid, _FileWork(row=by_id[fid]))
+                    w.error, w.ended = str(payload), True
+                elif kind == _END:
+                    work[fid].ended = True
+                # A file can be committed once it has ended and none of its frames wait.
+                for w in [w for w in work.values() if w.ended]:
+                    if w.error is None and w.queued:
+                        self._encode(buffer, work)
+                        buffer = []
+                    self._finish(w, report)
+                    del work[w.row.id]
+                    tracker.file_done(w)
+                if time.monotonic() - last_save > self.config.save_every_s:
+                    self.vindex.save(self.store.generation(self.model_id))
+                    last_save = time.monotonic()
+        finally:
+            stop.set()
+            _drain(q)
+            for w in workers:
+                w.join(timeout=10)
+                _drain(q)
+            # Files cut short by cancel (or a crash of this thread) are redone next time.
+            for w in work.values():
+                self.store.set_status(w.row.id, PENDING)
+            self.vindex.save(self.store.generation(self.model_id))
+        report.elapsed = time.monotonic() - t0
+        tracker.emit(None, phase="cancelled" if report.cancelled else "finished")
+        return report
+
+    # -- decoding (worker threads) --------------------------------------------------------------
+    def _decode_loop(
+        self,
+        next_file: Callable[[], FileRow | None],
+        q: queue.Queue[tuple[str, int, object]],
+        stop: threading.Event,
+    ) -> None:
+        try:
+            while not stop.is_set():
+                row = next_file()
+                if row is None:
+                    break
+                self._decode_file(row, q, stop)
+        finally:
+            _put(q, ("done", -1, None), stop, force=True)
+
+    def _decode_file(self, row: FileRow, q: queue.Queue[tuple[str, int, object]], stop: threading.Event) -> None:
+        path = row.path
+        try:
+            info = media.probe(path)
+        except media.MediaError as e:
+            _put(q, (_FAIL, row.id, str(e)), stop)
+            return
+        except Exception as e:  # a decoder bug must not take the whole run down
+            log.exception("probe failed: %s", row.display)
+            _put(q, (_FAIL, row.id, f"unexpected error while reading: {e}"), stop)
+            return
+        if not _put(q, (_START, row.id, info), stop):
+            return
+        chunk: list[media.SampledFrame] = []
+        try:
+            for frame in media.sample_frames(
+                path,
+                every=self.config.sample_every,
+                size=self.embedder.image_size,
+                thumb_width=self.config.thumb_width,
+                info=info,
+                cancel=stop,
+            ):
+                chunk.append(frame)
+                if len(chunk) >= self.config.batch_size:
+                    if not _put(q, (_FRAMES, row.id, chunk), stop):
+                        return
+                    chunk = []
+            if chunk and not _put(q, (_FRAMES, row.id, chunk), stop):
+                return
+        except media.MediaError as e:
+            _put(q, (_FAIL, row.id, str(e)), stop)
+            return
+        except Exception as e:
+            log.exception("decoding failed: %s", row.display)
+            _put(q, (_FAIL, row.id, f"unexpected error while decoding: {e}"), stop)
+            return
+        _put(q, (_END, row.id, None), stop)
+
+    # -- embedding and committing (caller's thread) -------------------------------------------
+    def _encode(self, buffer: list[tuple[int, media.SampledFrame]], work: dict[int, _FileWork]) -> None:
+        if not buffer:
+            return
+        pixels = np.stack([f.pixels for _, f in buffer])
+        vectors = self.embedder.encode_frames(pixels)
+        for (fid, frame), vec in zip(buffer, vectors, strict=True):
+            w = work.get(fid)
+            if w is None:
+                continue
+            w.times.append(frame.t)
+            w.vectors.append(vec)
+            w.thumbs.append(media.encode_jpeg(frame.thumb, quality=80) if frame.thumb is not None else None)
+            w.queued -= 1
+
+    def _finish(self, w: _FileWork, report: IndexReport) -> None:
+        row = w.row
+        if w.error is None and not w.times:
+            w.error = "no frames could be decoded"
+        if w.error is not None:
+            self.store.fail_file(row.id, w.error)
+            report.errors.append((row.display, w.error))
+            log.warning("%s: %s", row.display, w.error)
+            return
+        info = w.info
+        assert info is not None
+        order = np.argsort(np.asarray(w.times))
+        times = np.asarray(w.times, dtype=np.float32)[order]
+        vectors = np.stack(w.vectors)[order].astype(np.float32)
+        thumbs = [w.thumbs[i] for i in order]
+        duration = max(float(info.duration), float(times[-1]))
+        spans = segment(times, vectors, duration, self.config.segments)
+        segs = [
+            NewSegment(
+                start=s.start,
+                end=s.end,
+                best_time=float(times[s.best]),
+                vector=s.vector,
+                times=times[s.first : s.last + 1],
+                frames=vectors[s.first : s.last + 1].astype(np.float16),
+                thumb=thumbs[s.best],
+            )
+            for s in spans
+        ]
+        old, new = self.store.commit_file(
+            row.id,
+            self.model_id,
+            segs,
+            duration=duration,
+            width=info.width,
+            height=info.height,
+            fps=info.fps,
+            codec=info.codec,
+            container=info.container,
+            rotation=info.rotation,
+            creation_time=info.creation_time,
+        )
+        self.vindex.remove(old)
+        self.vindex.add(new, np.stack([s.vector for s in segs]))
+        report.indexed += 1
+        report.video_seconds += duration
+
+    def _reuse_copies(self, files: Sequence[FileRow], report: IndexReport) -> list[FileRow]:
+        """Byte-identical copies of indexed files take the donor's vectors (no decoding)."""
+        todo = []
+        for f in files:
+            donor = None
+            if f.fingerprint:
+                donor = next(
+                    (
+                        d
+                        for d in self.store.files_by_fingerprint(f.fingerprint)
+                        if d.id != f.id and d.status == DONE and self.store.has_segments(d.id, self.model_id)
+                    ),
+                    None,
+                )
+            if donor is None:
+                todo.append(f)
+                continue
+            old, new = self.store.clone_segments(donor.id, f.id, self.model_id)
+            self.vindex.remove(old)
+            vecs = [v for _, v, _ in self.store.segments_of_file(f.id, self.model_id)]
+            if vecs:
+                self.vindex.add(new, np.stack(vecs))
+            report.indexed += 1
+            log.info("%s: same content as %s, vectors reused", f.display, donor.display)
+        return todo
+
+
+class _Progress:
+    """Turns pipeline events into IndexProgress snapshots (rate, ETA from bytes when durations are unknown)."""
+
+    def __init__(
+        self, todo: list[FileRow], t0: float, cb: Callable[[IndexProgress], None] | None, report: IndexReport
+    ) -> None:
+        self.cb, self.t0, self.report = cb, t0, report
+        self.total_files = len(todo)
+        self.total_bytes = sum(max(f.size, 1) for f in todo)
+        self.done_files = 0
+        self.done_bytes = 0
+        self.done_seconds = 0.0
+        self.partial_seconds = 0.0
+        self.current: str | None = None
+
+    def frames_done(self, work: dict[int, _FileWork]) -> None:
+        self.partial_seconds = sum(max(w.times, default=0.0) for w in work.values())
+        self.emit(self.current)
+
+    def file_done(self, w: _FileWork) -> None:
+        self.done_files += 1
+        self.done_bytes += max(w.row.size, 1)
+        if w.error is None and w.times:
+            self.done_seconds += max(float(w.info.duration) if w.info else 0.0, max(w.times))
+        self.partial_seconds = 0.0
+        self.emit(self.current)
+
+    def emit(self, current: str | None, phase: str = "indexing") -> None:
+        if current is not None:
+            self.current = current
+        if self.cb is None:
+            return
+        done = self.done_seconds + self.partial_seconds
+        # Durations of files not yet opened are unknown: estimate from their size.
+        if self.done_bytes and self.done_seconds:
+            total = self.done_seconds + (self.total_bytes - self.done_bytes) * self.done_seconds / self.done_bytes
+        else:
+            total = 0.0
+        self.cb(
+            IndexProgress(
+                files_done=self.done_files,
+                files_total=self.total_files,
+                current=self.current if phase not in ("finished", "cancelled") else None,
+                video_seconds_done=done,
+                video_seconds_total=max(total, done),
+                elapsed=time.monotonic() - self.t0,
+                errors=len(self.report.errors),
+                phase=phase,
+            )
+        )
+
+
+def _put(
+    q: queue.Queue[tuple[str, int, object]],
+    item: tuple[str, int, object],
+    stop: threading.Event,
+    force: bool = False,
+) -> bool:
+    """Put with back-pressure that still notices a stop request."""
+    while True:
+        if stop.is_set() and not force:
+            return False
+        try:
+            q.put(item, timeout=0.2)
+            return True
+        except queue.Full:
+            if stop.is_set() and force:
+                return False
+
+
+def _drain(q: queue.Queue[tuple[str, int, object]]) -> None:
+    try:
+        while True:
+            q.get_nowait()
+    except queue.Empty:
+        pass
+
+
+def default_decode_workers() -> int:
+    """One decoder per spare core beyond the encoder's, at least one."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))

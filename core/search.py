@@ -1,0 +1,347 @@
+"""Queries: embedding (text, still, clip, negatives), two-stage retrieval, filters and calibration."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .moments import LocalizeConfig, edges_for, localize
+from .store import OFFLINE, SegmentRow, Store, display_path, fs_path, path_key
+from .types import Filters, Moment, Query, SearchResult
+
+if TYPE_CHECKING:
+    from .index import VectorIndex
+    from .models.embedder import Embedder
+
+DEFAULT_TEMPLATES = ("{}", "a photo of {}.", "a video frame of {}.", "a film still of {}.")
+_NEG = re.compile(r'(?:(?<=\s)|^)-(?:"([^"]+)"|(\S+))')
+
+
+def parse_text(text: str) -> tuple[str, list[str]]:
+    """Split ``woman at a door -night -"red car"`` into the positive text and negative terms."""
+    negatives = [a or b for a, b in _NEG.findall(text)]
+    positive = _NEG.sub(" ", text)
+    return " ".join(positive.split()), [n.strip() for n in negatives if n.strip()]
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    stage1_k: int = 256  # segments fetched from the ANN index before filters
+    stage2_segments: int = 96  # best stage-1 segments re-ranked on their frames
+    per_file: int = 3  # moments kept per file
+    calibration_sample: int = 4000  # frame vectors used as the background for confidence
+    no_match_z: float = 2.5  # best moment must stand this many std above the background
+    clip_frames: int = 16  # frames sampled from a query clip
+    localize: LocalizeConfig = field(default_factory=LocalizeConfig)
+
+
+class Searcher:
+    """Stage 1 over segment vectors in usearch, stage 2 on the candidates' frame vectors.
+
+    Thread-safe for concurrent searches: store reads use per-thread connections, the vector
+    index has its own lock and the encoder runs inference only.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        vindex: VectorIndex,
+        embedder: Callable[[], Embedder],
+        model_id: str,
+        *,
+        sample_every: float = 1.0,
+        config: SearchConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.vindex = vindex
+        self._embedder = embedder
+        self.model_id = model_id
+        self.sample_every = sample_every
+        self.config = config or SearchConfig()
+        self._text_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._background: tuple[int, np.ndarray] | None = None
+
+    # -- query embedding -----------------------------------------------------------------------
+    def embed_text(self, text: str) -> np.ndarray:
+        """Average of the text under several prompt templates (normalised)."""
+        with self._lock:
+            hit = self._text_cache.get(text)
+            if hit is not None:
+                self._text_cache.move_to_end(text)
+                return hit
+        emb = self._embedder()
+        templates = getattr(emb.spec, "templates", None) or DEFAULT_TEMPLATES
+        vecs = emb.encode_texts([t.format(text) for t in templates])
+        v = _normalise(vecs.mean(axis=0))
+        with self._lock:
+            self._text_cache[text] = v
+            while len(self._text_cache) > 256:
+                self._text_cache.popitem(last=False)
+        return v
+
+    def embed_image(self, path: Path) -> np.ndarray:
+        from . import media
+
+        emb = self._embedder()
+        pixels = media.load_image(Path(path), emb.image_size)
+        return _normalise(emb.encode_frames(pixels[None])[0])
+
+    def embed_clip(self, path: Path) -> np.ndarray:
+        from . import media
+
+        emb = self._embedder()
+        info = media.probe(Path(path))
+        every = max(self.sample_every, info.duration / self.config.clip_frames) if info.duration else 1.0
+        frames = [f.pixels for f in media.sample_frames(Path(path), every=every, size=emb.image_size, info=info)]
+        if not frames:
+            raise media.MediaError(f"{Path(path).name}: no frames could be decoded")
+        vecs = emb.encode_frames(np.stack(frames[: self.config.clip_frames * 2]))
+        return _normalise(vecs.mean(axis=0))
+
+    def query_vector(self, query: Query) -> np.ndarray:
+        """One normalised vector for the whole query (positives minus weighted negatives)."""
+        positive, negatives = parse_text(query.text)
+        parts: list[np.ndarray] = []
+        if positive:
+            parts.append(query.text_weight * self.embed_text(positive))
+        parts += [query.image_weight * self.embed_image(p) for p in query.images]
+        parts += [query.clip_weight * self.embed_clip(p) for p in query.clips]
+        if not parts and not negatives:
+            raise ValueError("empty query: give text, an image or a clip")
+        q = _normalise(np.sum(parts, axis=0)) if parts else np.zeros_like(self.embed_text(negatives[0]))
+        for n in negatives:
+            q = q - query.negative_weight * self.embed_text(n)
+        return _normalise(q)
+
+    # -- retrieval -----------------------------------------------------------------------------
+    def search(
+        self,
+        query: Query | str,
+        *,
+        limit: int = 20,
+        filters: Filters | None = None,
+        two_stage: bool = True,
+    ) -> SearchResult:
+        if isinstance(query, str):
+            query = Query(text=query)
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        q = self.query_vector(query)
+        timings["embed"] = time.perf_counter() - t
+        return self.search_vector(q, limit=limit, filters=filters, two_stage=two_stage, timings=timings)
+
+    def search_vector(
+        self,
+        q: np.ndarray,
+        *,
+        limit: int = 20,
+        filters: Filters | None = None,
+        two_stage: bool = True,
+        timings: dict[str, float] | None = None,
+    ) -> SearchResult:
+        timings = timings if timings is not None else {}
+        cfg = self.config
+        t = time.perf_counter()
+        candidates = self._stage1(q, filters or Filters(), max(cfg.stage1_k, limit * 4))
+        timings["stage1"] = time.perf_counter() - t
+        t = time.perf_counter()
+        background, spread = self._background_stats(q)
+        if two_stage:
+            moments = self._stage2(q, candidates[: max(cfg.stage2_segments, limit)], background)
+        else:
+            moments = self._single_stage(candidates)
+        moments = _cap_per_file(moments, cfg.per_file)[:limit]
+        moments = [_with_confidence(m, background, spread) for m in moments]
+        timings["stage2"] = time.perf_counter() - t
+        no_match = not moments or (moments[0].score - background) / spread < cfg.no_match_z
+        return SearchResult(moments=moments, no_good_match=no_match, timings=timings)
+
+    def _stage1(self, q: np.ndarray, filters: Filters, k: int) -> list[tuple[int, float, tuple]]:
+        """Top segments that pass the filters; over-fetches until enough pass (no lost recall)."""
+        total = len(self.vindex)
+        want = k
+        while True:
+            keys, sims = self.vindex.search(q, want)
+            info = self.store.file_info_for_segments(keys.tolist())
+            mtimes = self.store.file_mtimes([v[0] for v in info.values()]) if _needs_mtime(filters) else {}
+            out = [
+                (int(sid), float(sim), info[int(sid)])
+                for sid, sim in zip(keys.tolist(), sims.tolist(), strict=True)
+                if int(sid) in info and _passes(info[int(sid)], filters, mtimes)
+            ]
+            if len(out) >= k or want >= total:
+                return out
+            want = min(total, want * 4)
+
+    def _single_stage(self, candidates: list[tuple[int, float, tuple]]) -> list[Moment]:
+        segs = {s.id: s for s in self.store.segments_by_ids([c[0] for c in candidates])}
+        out = []
+        for sid, sim, (fid, key, status, dur, _h) in candidates:
+            s = segs.get(sid)
+            if s is None:
+                continue
+            out.append(
+                Moment(
+                    fs_path(key),
+                    fid,
+                    s.start,
+                    s.end,
+                    sim,
+                    s.best_time,
+                    offline=status == OFFLINE,
+                    duration=dur,
+                )
+            )
+        return out
+
+    def _stage2(self, q: np.ndarray, candidates: list[tuple[int, float, tuple]], background: float) -> list[Moment]:
+        if not candidates:
+            return []
+        by_file: dict[int, dict[int, SegmentRow]] = {}
+        meta: dict[int, tuple] = {}
+        cand_segs = self.store.segments_by_ids([c[0] for c in candidates])
+        for s in cand_segs:
+            by_file.setdefault(s.file_id, {})[s.id] = s
+        for _sid, _sim, info in candidates:
+            meta[info[0]] = info
+        # Neighbours let a moment that straddles a segment boundary grow across it.
+        for fid, segs in list(by_file.items()):
+            lo = min(s.start for s in segs.values())
+            hi = max(s.end for s in segs.values())
+            if len(segs) <= 4:
+                for s in list(segs.values()):
+                    for n in self.store.neighbour_segments(fid, self.model_id, s.start - 0.01, s.end + 0.01):
+                        segs.setdefault(n.id, n)
+            else:
+                for n in self.store.neighbour_segments(fid, self.model_id, lo - 0.01, hi + 0.01):
+                    segs.setdefault(n.id, n)
+        q32 = q.astype(np.float32)
+        moments: list[Moment] = []
+        for fid, segs in by_file.items():
+            _fid, key, status, duration, _h = meta[fid]
+            for run in _runs(sorted(segs.values(), key=lambda s: s.start)):
+                times = np.concatenate([s.times for s in run]).astype(np.float64)
+                if len(times) == 0:
+                    continue
+                frames = np.concatenate([s.frames for s in run]).astype(np.float32)
+                scores = frames @ q32
+                edges = edges_for(times, run[0].start, run[-1].end)
+                for f in localize(times, scores, edges, background, self.config.localize):
+                    moments.append(
+                        Moment(
+                            fs_path(key),
+                            fid,
+                            f.start,
+                            f.end,
+                            f.score,
+                            f.best_time,
+                            offline=status == OFFLINE,
+                            duration=duration,
+                        )
+                    )
+        moments.sort(key=lambda m: m.score, reverse=True)
+        return moments
+
+    # -- calibration ---------------------------------------------------------------------------
+    def _background_stats(self, q: np.ndarray) -> tuple[float, float]:
+        """Mean and spread of this query's score over a fixed random sample of library frames.
+
+        Raw cosine values mean little across models and queries; how far a moment stands
+        above the library's typical frame for the same query is what says "good match".
+        """
+        gen = self.store.generation(self.model_id)
+        bg = self._background
+        if bg is None or bg[0] != gen:
+            frames = self._sample_frames(self.config.calibration_sample)
+            bg = (gen, frames)
+            self._background = bg
+        frames = bg[1]
+        if len(frames) < 2:
+            return 0.0, 1.0
+        s = frames @ q.astype(np.float32)
+        return float(s.mean()), float(max(s.std(), 1e-3))
+
+    def _sample_frames(self, n: int) -> np.ndarray:
+        rows = self.store.conn.execute(
+            "SELECT frames, times FROM segments WHERE model_id=? ORDER BY (id * 2654435761) % 4294967296 LIMIT ?",
+            (self.model_id, max(1, n // 8)),
+        ).fetchall()
+        parts = []
+        for frames, times in rows:
+            n = len(times) // 4  # float32 timestamps
+            if n:
+                # Every third frame: neighbours are near-duplicates and add nothing.
+                parts.append(np.frombuffer(frames, dtype=np.float16).reshape(n, -1)[::3])
+        if not parts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.concatenate(parts)[:n].astype(np.float32)
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def _runs(segs: list[SegmentRow]) -> list[list[SegmentRow]]:
+    """Split a file's segments into runs of adjacent ones."""
+    runs: list[list[SegmentRow]] = []
+    for s in segs:
+        if runs and abs(runs[-1][-1].end - s.start) < 1e-3:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    return runs
+
+
+def _cap_per_file(moments: list[Moment], per_file: int) -> list[Moment]:
+    seen: dict[int, int] = {}
+    out = []
+    for m in moments:
+        if seen.get(m.file_id, 0) < per_file:
+            out.append(m)
+            seen[m.file_id] = seen.get(m.file_id, 0) + 1
+    return out
+
+
+def _with_confidence(m: Moment, background: float, spread: float) -> Moment:
+    z = (m.score - background) / spread
+    conf = float(1.0 / (1.0 + np.exp(-(z - 3.0))))
+    return Moment(m.path, m.file_id, m.start, m.end, m.score, m.best_time, conf, m.offline, m.duration)
+
+
+def _needs_mtime(f: Filters) -> bool:
+    return f.modified_after is not None or f.modified_before is not None
+
+
+def _passes(info: tuple[int, bytes, str, float, int], f: Filters, mtimes: dict[int, int]) -> bool:
+    fid, key, status, duration, height = info
+    if not f.include_offline and status == OFFLINE:
+        return False
+    if f.folders and not any(key.startswith(path_key(d).rstrip(b"/") + b"/") for d in f.folders):
+        return False
+    if f.min_duration is not None and duration < f.min_duration:
+        return False
+    if f.max_duration is not None and duration > f.max_duration:
+        return False
+    if f.extensions and os.path.splitext(display_path(key))[1].lower() not in f.extensions:
+        return False
+    if f.min_height is not None and height < f.min_height:
+        return False
+    if mtimes:
+        mt = mtimes.get(fid, 0) / 1e9
+        if f.modified_after is not None and mt < f.modified_after:
+            return False
+        if f.modified_before is not None and mt > f.modified_before:
+            return False
+    return True

@@ -1,0 +1,63 @@
+"""Versioned user settings, saved as JSON next to the library (GUI geometry stays in QSettings)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+SETTINGS_VERSION = 1
+
+
+@dataclass
+class Settings:
+    """What the user can change in the settings dialog or on the command line."""
+
+    model_id: str | None = None  # None: the registry's default (or $REELSEEK_MODEL)
+    device: str = "auto"  # auto | cpu | cuda | mps
+    sample_every: float = 1.0  # seconds between sampled frames
+    thumb_cache_mb: int = 512  # thumbnail cache size limit
+    rescan_interval_s: int = 300  # periodic rescan for drives without reliable file events
+    version: int = SETTINGS_VERSION
+
+    @classmethod
+    def load(cls, file: Path) -> Settings:
+        """Read settings; a missing or unreadable file gives defaults (never an exception)."""
+        try:
+            raw = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(raw, dict):
+            return cls()
+        raw = _migrate(raw)
+        known = {f.name for f in fields(cls)}
+        s = cls(**{k: v for k, v in raw.items() if k in known})
+        s.validate()
+        return s
+
+    def save(self, file: Path) -> None:
+        """Write atomically so a crash never leaves half a settings file."""
+        self.validate()
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, file)
+
+    def validate(self) -> None:
+        if self.device not in ("auto", "cpu", "cuda", "mps"):
+            raise ValueError(f"unknown device {self.device!r} (use auto, cpu, cuda or mps)")
+        if not 0.1 <= float(self.sample_every) <= 30:
+            raise ValueError(f"sample_every must be between 0.1 and 30 seconds, not {self.sample_every}")
+        if int(self.thumb_cache_mb) < 16:
+            raise ValueError("thumbnail cache must be at least 16 MB")
+        if int(self.rescan_interval_s) < 10:
+            raise ValueError("rescan interval must be at least 10 seconds")
+
+
+def _migrate(raw: dict[str, object]) -> dict[str, object]:
+    """Step settings written by older versions up to SETTINGS_VERSION."""
+    version = raw.get("version", 1)
+    # Version 1 is the first; later versions add steps here (v1 -> v2, v2 -> v3, ...).
+    raw["version"] = max(int(version) if isinstance(version, int) else 1, SETTINGS_VERSION)
+    return raw

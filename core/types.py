@@ -1,0 +1,139 @@
+"""Plain data objects shared by the engine, the CLI and the desktop client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# File status values stored in the `files` table.
+PENDING = "pending"
+INDEXING = "indexing"
+DONE = "done"
+ERROR = "error"
+OFFLINE = "offline"
+STATUSES = (PENDING, INDEXING, DONE, ERROR, OFFLINE)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied to search results (all optional)."""
+
+    folders: tuple[str, ...] = ()  # only files under one of these folders
+    min_duration: float | None = None  # seconds, of the whole file
+    max_duration: float | None = None
+    extensions: tuple[str, ...] = ()  # e.g. (".mp4", ".mov"), lower case with dot
+    min_height: int | None = None  # resolution (display height, pixels)
+    modified_after: float | None = None  # unix time of the file's mtime
+    modified_before: float | None = None
+    include_offline: bool = True
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the user is looking for.
+
+    ``text`` may contain ``-term`` words (or ``-"two words"``) that push results away.
+    Images are stills (any Pillow-readable file); clips are short videos whose sampled
+    frames are averaged. Weights scale each part; the combined vector is normalised.
+    """
+
+    text: str = ""
+    images: tuple[Path, ...] = ()
+    clips: tuple[Path, ...] = ()
+    text_weight: float = 1.0
+    image_weight: float = 1.0
+    clip_weight: float = 1.0
+    negative_weight: float = 0.5
+
+    def is_empty(self) -> bool:
+        return not (self.text.strip() or self.images or self.clips)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One ranked result: a time range inside a file."""
+
+    path: str
+    file_id: int
+    start: float  # seconds
+    end: float  # seconds
+    score: float  # raw similarity of the range (higher is better)
+    best_time: float  # the single best-matching sampled frame inside the range
+    confidence: float = 0.0  # calibrated 0..1 against the library's background scores
+    offline: bool = False
+    duration: float = 0.0  # of the whole file
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "score": round(self.score, 5),
+            "confidence": round(self.confidence, 4),
+            "best_time": round(self.best_time, 3),
+            "offline": self.offline,
+            "file_id": self.file_id,
+        }
+
+
+@dataclass
+class SearchResult:
+    moments: list[Moment] = field(default_factory=list)
+    no_good_match: bool = False  # True when even the best moment looks like background noise
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    """A snapshot reported by the indexer through its progress callback."""
+
+    files_done: int
+    files_total: int
+    current: str | None  # path of the file being embedded
+    video_seconds_done: float
+    video_seconds_total: float
+    elapsed: float  # wall seconds since the run started
+    errors: int = 0
+    phase: str = "indexing"  # "scanning" | "indexing" | "finished" | "cancelled"
+
+    @property
+    def rate(self) -> float:
+        """Video-seconds embedded per wall-second."""
+        return self.video_seconds_done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        if self.rate <= 0:
+            return None
+        return max(0.0, (self.video_seconds_total - self.video_seconds_done) / self.rate)
+
+
+@dataclass
+class IndexReport:
+    indexed: int = 0
+    skipped: int = 0  # unchanged, already done
+    moved: int = 0  # recognised by fingerprint, not re-embedded
+    removed: int = 0  # deleted from disk
+    offline: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    cancelled: bool = False
+    video_seconds: float = 0.0
+    elapsed: float = 0.0
+
+
+@dataclass
+class LibraryStatus:
+    counts: dict[str, int]
+    errors: list[tuple[str, str]]
+    folders: list[str]
+    segments: int
+    model_id: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "counts": self.counts,
+            "errors": [{"path": p, "error": e} for p, e in self.errors],
+            "folders": self.folders,
+            "segments": self.segments,
+            "model": self.model_id,
+        }
