@@ -110,8 +110,6 @@ class VectorIndex:
     def rebuild(self, store: Store, progress: Callable[[int, int], None] | None = None) -> None:
         total = store.segment_count(self.model_id)
         index = self._new()
-        if total:
-            index.reserve(total)
         done = 0
         generation = store.generation(self.model_id)
         for ids, vecs in store.iter_segment_vectors(self.model_id):

@@ -1,0 +1,80 @@
+"""The usearch index is a cache of the store: saved atomically, rebuilt whenever it disagrees."""
+
+from __future__ import annotations
+
+import numpy as np
+from reelseek.core.index import VectorIndex
+from reelseek.core.store import NewSegment, Store
+
+
+def _library(tmp_path, n_files=5, dim=16):
+    s = Store(tmp_path / "lib.db")
+    rng = np.random.default_rng(0)
+    for i in range(n_files):
+        fid = s.upsert_file(f"/f{i}.mp4", None, 1, 1, f"fp{i}")
+        segs = []
+        for j in range(3):
+            fr = rng.normal(size=(4, dim)).astype(np.float32)
+            fr /= np.linalg.norm(fr, axis=1, keepdims=True)
+            v = fr.mean(0)
+            segs.append(NewSegment(j * 4, j * 4 + 4, j * 4, v / np.linalg.norm(v), np.arange(4.0) + j * 4, fr, None))
+        s.commit_file(fid, "m", segs, duration=12, width=1, height=1)
+    return s
+
+
+def test_rebuild_then_reload_without_rebuilding(tmp_path):
+    s = _library(tmp_path)
+    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    assert vi.load_or_rebuild(s) is True
+    assert len(vi) == s.segment_count("m") == 15
+    vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    assert vi2.load_or_rebuild(s) is False
+    assert len(vi2) == 15
+
+
+def test_stale_generation_triggers_rebuild(tmp_path):
+    s = _library(tmp_path)
+    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi.load_or_rebuild(s)
+    # A commit the index never saw (a crash between commit and save).
+    fid = s.upsert_file("/new.mp4", None, 1, 1, "fpn")
+    v = np.ones(16, dtype=np.float32) / 4
+    s.commit_file(fid, "m", [NewSegment(0, 1, 0, v, np.zeros(1), v[None], None)], duration=1, width=1, height=1)
+    vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    assert vi2.load_or_rebuild(s) is True
+    assert len(vi2) == 16
+    keys, sims = vi2.search(v, 1)
+    assert sims[0] > 0.999
+
+
+def test_corrupt_or_missing_index_file_is_rebuilt(tmp_path):
+    s = _library(tmp_path)
+    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi.load_or_rebuild(s)
+    (tmp_path / "i.usearch").write_bytes(b"garbage" * 100)
+    vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    assert vi2.load_or_rebuild(s) is True and len(vi2) == 15
+    (tmp_path / "i.usearch").unlink()
+    vi3 = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    assert vi3.load_or_rebuild(s) is True and len(vi3) == 15
+
+
+def test_search_returns_similarities_best_first(tmp_path):
+    s = _library(tmp_path)
+    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi.load_or_rebuild(s)
+    ids, vecs = next(s.iter_segment_vectors("m"))
+    keys, sims = vi.search(vecs[3], 5)
+    assert int(keys[0]) == int(ids[3])
+    assert abs(float(sims[0]) - 1.0) < 1e-3
+    assert list(sims) == sorted(sims, reverse=True)
+
+
+def test_remove_drops_vectors(tmp_path):
+    s = _library(tmp_path)
+    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi.load_or_rebuild(s)
+    ids, vecs = next(s.iter_segment_vectors("m"))
+    vi.remove([int(ids[0]), 999999])  # unknown ids are ignored
+    keys, _ = vi.search(vecs[0], 3)
+    assert int(ids[0]) not in keys.tolist()
