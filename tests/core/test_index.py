@@ -43,7 +43,7 @@ def test_stale_generation_triggers_rebuild(tmp_path):
     vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
     assert vi2.load_or_rebuild(s) is True
     assert len(vi2) == 16
-    keys, sims = vi2.search(v, 1)
+    _keys, sims = vi2.search(v, 1)
     assert sims[0] > 0.999
 
 

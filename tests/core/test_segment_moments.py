@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from reelseek.core.moments import edges_for, localize
 from reelseek.core.search import parse_text
@@ -24,7 +26,7 @@ def test_segments_cover_the_file_without_gaps():
     t = np.arange(len(v), dtype=np.float32) + 0.5
     spans = segment(t, v, duration=float(len(v)), config=SegmentConfig(min_len=8, max_len=24))
     assert spans[0].start == 0 and spans[-1].end == len(v)
-    for a, b in zip(spans, spans[1:]):
+    for a, b in itertools.pairwise(spans):
         assert a.end == b.start and a.last + 1 == b.first
     assert all(s.end - s.start <= 24 * 1.25 + 1e-6 for s in spans)
 
