@@ -73,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--online-only", action="store_true", help="leave out files on unplugged drives")
     se.add_argument("--single-stage", action="store_true", help=argparse.SUPPRESS)
     se.add_argument("--json", action="store_true", help="print a JSON list of moments")
+    se.add_argument(
+        "--batch",
+        type=Path,
+        help="a text file of queries, one per line (a shot list); prints each query's moments",
+    )
 
     st = sub.add_parser("status", help="counts per file status and every failed file")
     st.add_argument("--json", action="store_true")
@@ -206,8 +211,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     )
     lib = _library(args)
     try:
+        if args.batch:
+            return _search_batch(lib, args, filters)
         result = lib.search(query, limit=args.limit, filters=filters, two_stage=not args.single_stage)
-    except (LibraryError, ModelError, media.MediaError, ValueError) as e:
+    except (LibraryError, ModelError, media.MediaError, ValueError, OSError) as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
         return 2
     finally:
@@ -223,6 +230,21 @@ def cmd_search(args: argparse.Namespace) -> int:
     for i, m in enumerate(result.moments, 1):
         off = "  [offline]" if m.offline else ""
         print(f"{i:3d}. {timecode(m.start)} - {timecode(m.end)}  {m.score:.3f}  {m.path}{off}")
+    return 0
+
+
+def _search_batch(lib, args: argparse.Namespace, filters: Filters) -> int:  # type: ignore[no-untyped-def]
+    lines = [ln.strip() for ln in args.batch.read_text(encoding="utf-8").splitlines()]
+    out = []
+    for text in (ln for ln in lines if ln and not ln.startswith("#")):
+        r = lib.search(Query(text=text), limit=args.limit, filters=filters, two_stage=not args.single_stage)
+        out.append({"query": text, "no_good_match": r.no_good_match, "moments": [m.to_json() for m in r.moments]})
+        if not args.json:
+            best = r.moments[0] if r.moments else None
+            where = f"{timecode(best.start)} - {timecode(best.end)}  {best.path}" if best else "nothing found"
+            print(f"{text}\n    {where}")
+    if args.json:
+        print(json.dumps(out, indent=2))
     return 0
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .media import is_video_candidate
-from .store import DONE, OFFLINE, FileRow, Store, display_path, path_key
+from .store import DONE, ERROR, OFFLINE, FileRow, Store, display_path, path_key
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,12 @@ def _is_mounted(root: str) -> bool:
         return False
 
 
+def _read_error(e: OSError) -> str:
+    if isinstance(e, PermissionError):
+        return "permission denied: reelseek cannot read this file"
+    return f"cannot read file: {e.strerror or e}"
+
+
 def _is_empty(root: str) -> bool:
     try:
         with os.scandir(root) as it:
@@ -166,7 +172,7 @@ def scan_folder(
                 report.unchanged += 1
                 continue
             row = store.file_by_id(row.id) or row
-        if (row.size, row.mtime_ns) == (s.size, s.mtime_ns):
+        if (row.size, row.mtime_ns) == (s.size, s.mtime_ns) and not (row.status == ERROR and not row.fingerprint):
             report.unchanged += 1
             continue
         _reconcile_changed(store, folder_id, row, s, report)
@@ -179,7 +185,8 @@ def _reconcile_changed(store: Store, folder_id: int, row: FileRow, s: _Seen, rep
     try:
         fp = fingerprint(s.path, s.size)
     except OSError as e:
-        report.errors.append((s.path, f"cannot read file: {e.strerror or e}"))
+        if row.status != ERROR:
+            store.fail_file(row.id, _read_error(e))
         return
     if fp == row.fingerprint and row.status == DONE:
         store.touch_file(row.id, s.mtime_ns)
@@ -217,7 +224,11 @@ def scan(
         try:
             fp = fingerprint(s.path, s.size)
         except OSError as e:
-            report.errors.append((s.path, f"cannot read file: {e.strerror or e}"))
+            # Listed but unreadable (permissions, a dying drive): recorded as an error with
+            # its reason, retried on the next scan.
+            fid = store.upsert_file(s.path, folder_id, s.size, s.mtime_ns, None)
+            store.fail_file(fid, _read_error(e))
+            report.new.append(fid)
             continue
         src = by_fp.pop(fp, None)
         if src is not None:

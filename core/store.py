@@ -353,7 +353,7 @@ class Store:
         return [self._file(r) for r in rows]
 
     def upsert_file(
-        self, path: str | os.PathLike[str], folder_id: int | None, size: int, mtime_ns: int, fingerprint: str
+        self, path: str | os.PathLike[str], folder_id: int | None, size: int, mtime_ns: int, fingerprint: str | None
     ) -> int:
         """Record a new or changed file as pending (its old vectors stay until it is re-embedded)."""
         key = path_key(path)
