@@ -1,0 +1,1 @@
+"""Synthetic footage and the tiny CLIP test model trained on it."""
