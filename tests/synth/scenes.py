@@ -130,14 +130,16 @@ def random_scene(
     motion = motion if motion is not None else str(rng.choice(MOTIONS))
     dx, dy = _DIRECTIONS[motion]
     specs = [(colour, shape)] + ([second] if second else [])
-    travel = float(rng.uniform(0.15, 0.3)) if motion != "still" else 0.0
     margin = 0.03
+    radii = [float(rng.uniform(0.14, 0.28) if not second else rng.uniform(0.11, 0.16)) for _ in specs]
+    exts = [r * _EXTENT[s] for r, (_, s) in zip(radii, specs, strict=True)]
+    # Big objects travel less, so the whole path stays inside the square.
+    room = min(1.0 - 2 * (e + margin) for e in exts)
+    travel = min(float(rng.uniform(0.15, 0.3)), room) if motion != "still" else 0.0
     # Two objects sit in opposite halves across the motion, so they never overlap.
     split_axis = 1 if dx != 0 else 0
     objects = []
-    for k, (c, s) in enumerate(specs):
-        radius = float(rng.uniform(0.14, 0.28) if not second else rng.uniform(0.11, 0.16))
-        ext = radius * _EXTENT[s]
+    for k, ((c, s), radius, ext) in enumerate(zip(specs, radii, exts, strict=True)):
         lo, hi = ext + margin, 1.0 - ext - margin
         pos = [0.5, 0.5]
         for axis, moves in enumerate((dx != 0, dy != 0)):
@@ -375,7 +377,21 @@ _MOTION_WORDS = {
     "up": ["moving up", "rising"],
     "down": ["moving down", "falling"],
 }
-_PREFIXES = ["", "", "", "a photo of ", "a video of ", "a picture of ", "footage of ", "a clip of "]
+# The search wraps queries in prompt templates ("a photo of {}.", "a video frame of {}.", "a film still
+# of {}."), so training sees those wrappers and trailing full stops too.
+_PREFIXES = [
+    "",
+    "",
+    "",
+    "a photo of ",
+    "a video of ",
+    "a picture of ",
+    "footage of ",
+    "a clip of ",
+    "a video frame of ",
+    "a film still of ",
+    "an image of ",
+]
 # Full-description templates. {obj} is "<colour> <shape>" with an article, {bg} a preposition phrase,
 # {bgn} a noun phrase. Held-out templates only reorder words the training templates use, so every
 # token they contain has been trained.
@@ -466,9 +482,11 @@ def sample_training_caption(
     sw = _SHAPE_WORDS[shape][(choice >> 2) % len(_SHAPE_WORDS[shape])]
     bg, bgn = _BG_PHRASES[background][(choice >> 5) % len(_BG_PHRASES[background])]
     mot = (" " + _MOTION_WORDS[motion][(choice >> 7) % 2]) if rng.random() < 0.15 else ""
+    stop = "." if rng.random() < 0.3 else ""
     if rng.random() < full_bias:
         text = _fill(str(rng.choice(_TRAIN_TEMPLATES)), colour, shape, background, motion, choice)
-        return (text if text.startswith("there") else prefix + text), (colour, shape, background)
+        text = text if text.startswith("there") else prefix + text
+        return text + stop, (colour, shape, background)
     kind = int(rng.integers(6))
     if kind == 0:
         text, attrs = article(f"{cw} {sw}") + mot, (colour, shape, None)
@@ -483,7 +501,7 @@ def sample_training_caption(
         text, attrs = article(sw) + mot, (None, shape, None)
     else:
         text, attrs = bgn, (None, None, background)
-    return prefix + str(text), attrs
+    return prefix + str(text) + stop, attrs
 
 
 def caption_vocabulary() -> list[str]:
