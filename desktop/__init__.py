@@ -1,0 +1,1 @@
+"""reelseek.desktop: the PySide6 application, one client of reelseek.core."""

@@ -1,0 +1,166 @@
+"""The one long-lived indexing worker: owns the Library's indexing on its own QThread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from reelseek.desktop.warmup import load_model_gently
+
+if TYPE_CHECKING:
+    from reelseek.core.library import Library
+    from reelseek.core.types import IndexProgress
+
+log = logging.getLogger(__name__)
+
+IDLE, LOADING, SCANNING, INDEXING, PAUSED = "idle", "loading", "scanning", "indexing", "paused"
+
+
+class IndexWorker(QObject):
+    """Runs ``Library.index()`` (or ``scan()`` while there is no model) on a dedicated thread.
+
+    Requests coalesce: asking for a run while one is going queues exactly one more run covering
+    every folder asked for in the meantime. Pause, resume and cancel go through
+    ``threading.Event`` objects that core checks between batches; the thread is never terminated.
+    """
+
+    progress = Signal(object)  # IndexProgress
+    file_done = Signal(str)  # path of a file that finished embedding
+    error = Signal(str, str)  # (path or "", reason)
+    finished = Signal(object)  # IndexReport, or None when the run failed as a whole
+    state_changed = Signal(str)  # idle | loading | scanning | indexing | paused
+    model_loaded = Signal()
+    _run_requested = Signal()
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()  # no parent: a QObject with a parent cannot move to another thread
+        self._library = library
+        self._pause = threading.Event()  # set = paused (core waits between batches)
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._queued = False
+        self._queued_all = False
+        self._queued_paths: set[str] = set()
+        self._queued_embed = False
+        self._stopping = False
+        self._model_ready = False
+        self._last_done = 0
+        self._last_current: str | None = None
+        self._state = IDLE
+        self._thread = QThread()
+        self._thread.setObjectName("reelseek-index-worker")
+        self.moveToThread(self._thread)
+        self._run_requested.connect(self._on_self_run_requested)
+        self._thread.start()
+
+    # --- called from the GUI thread ---------------------------------------------------------
+
+    def request_index(self, paths: Iterable[str] | None = None, *, embed: bool = True) -> None:
+        """Scan ``paths`` (None: every watched folder) and, with ``embed`` and a model, embed new files."""
+        with self._lock:
+            if self._stopping:
+                return
+            if paths is None:
+                self._queued_all = True
+            else:
+                self._queued_paths.update(str(p) for p in paths)
+            self._queued_embed = self._queued_embed or embed
+            already = self._queued
+            self._queued = True
+        if not already:
+            self._run_requested.emit()
+
+    def pause(self) -> None:
+        self._pause.set()
+        if self._state in (INDEXING, SCANNING):
+            self._set_state(PAUSED)
+
+    def resume(self) -> None:
+        self._pause.clear()
+        if self._state == PAUSED:
+            self._set_state(INDEXING)
+
+    def is_paused(self) -> bool:
+        return self._pause.is_set()
+
+    def state(self) -> str:
+        return self._state
+
+    def cancel_current(self) -> None:
+        """Stop the running pass after its current batch (queued requests still run)."""
+        self._cancel.set()
+        self._pause.clear()
+
+    def stop(self, timeout_ms: int = 30_000) -> bool:
+        """Cancel, drop queued work and end the thread; True when it ended in time."""
+        with self._lock:
+            self._stopping = True
+            self._queued = False
+        self._cancel.set()
+        self._pause.clear()  # a paused run must wake up to see the cancel
+        self._thread.quit()
+        ended = self._thread.wait(timeout_ms)
+        if not ended:
+            log.error("index worker did not stop within %d ms", timeout_ms)
+        return bool(ended)
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    # --- worker thread ----------------------------------------------------------------------
+
+    @Slot()
+    def _on_self_run_requested(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queued or self._stopping:
+                    return
+                paths = None if self._queued_all else sorted(self._queued_paths)
+                embed = self._queued_embed
+                self._queued = self._queued_all = self._queued_embed = False
+                self._queued_paths = set()
+            self._cancel.clear()
+            self._run_once(paths, embed)
+
+    def _run_once(self, paths: list[str] | None, embed: bool) -> None:
+        report = None
+        try:
+            if embed and self._library.model_available():
+                if not self._model_ready:
+                    self._set_state(LOADING)
+                    load_model_gently(self._library)
+                    self._model_ready = True
+                    self.model_loaded.emit()
+                self._last_done, self._last_current = 0, None
+                self._set_state(PAUSED if self._pause.is_set() else SCANNING)
+                report = self._library.index(
+                    paths, progress=self._on_library_progress, cancel=self._cancel, pause=self._pause
+                )
+            else:
+                self._set_state(SCANNING)
+                report = self._library.scan(paths)
+        except Exception as exc:
+            log.exception("indexing failed")
+            self.error.emit("", str(exc) or type(exc).__name__)
+        if report is not None:
+            for path, reason in report.errors:
+                self.error.emit(path, reason)
+        self.finished.emit(report)
+        self._set_state(IDLE)
+
+    def _on_library_progress(self, p: IndexProgress) -> None:
+        # Called by core on this thread between batches; signals carry it to the GUI thread.
+        if p.files_done > self._last_done and self._last_current:
+            self.file_done.emit(self._last_current)
+        self._last_done, self._last_current = p.files_done, p.current
+        if p.phase in ("indexing", "scanning") and self._state not in (PAUSED,):
+            self._set_state(INDEXING if p.phase == "indexing" else SCANNING)
+        self.progress.emit(p)
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)

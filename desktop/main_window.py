@@ -1,0 +1,508 @@
+"""MainWindow: wires the library, the indexing worker, the watcher, search, results and the player."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from reelseek.core.types import Filters, IndexProgress, IndexReport, Query, SearchResult
+from reelseek.desktop import theme
+from reelseek.desktop.folders_panel import FoldersWidget
+from reelseek.desktop.index_worker import IndexWorker
+from reelseek.desktop.media_kinds import DropKind, classify, local_paths
+from reelseek.desktop.notice import NoticeWidget
+from reelseek.desktop.player_widget import KEYS_HELP, PlayerWidget
+from reelseek.desktop.results_panel import ResultsPanelWidget
+from reelseek.desktop.search_bar import SearchBarWidget, _rejection
+from reelseek.desktop.search_controller import SearchController
+from reelseek.desktop.settings_dialog import SettingsDialog
+from reelseek.desktop.status_widget import ErrorListDialog, IndexStatusWidget
+from reelseek.desktop.tasks import TaskRunner
+from reelseek.desktop.thumbnails import ThumbnailLoader
+from reelseek.desktop.watcher import FolderWatcher
+from reelseek.desktop.welcome import WelcomeWidget
+
+if TYPE_CHECKING:
+    from reelseek.core.library import FolderInfo, Library
+    from reelseek.core.types import LibraryStatus, Moment
+
+log = logging.getLogger(__name__)
+REFRESH_MS = 700  # coalesce folder/status refreshes while files finish indexing
+
+
+class MainWindow(QMainWindow):
+    """The editor's window. Owns the worker thread and the helper pools, never the Library itself."""
+
+    def __init__(
+        self,
+        library: Library,
+        *,
+        qsettings: QSettings | None = None,
+        player_render: str = "auto",
+        audio: bool = True,
+        watch_debounce_ms: int = 1500,
+    ) -> None:
+        super().__init__()
+        self.library = library
+        self.qsettings = qsettings if qsettings is not None else QSettings()
+        self.setWindowTitle("reelseek")
+        self.setWindowIcon(theme.app_icon())
+        self.setAcceptDrops(True)
+        self._closed = False
+        self._errors: list[tuple[str, str]] = []
+        self._has_model = self._check_model()
+        self._folders: list[FolderInfo] = []
+        self._last_progress: IndexProgress | None = None
+        self._pending_weak: list[Moment] = []  # moments of a "no good match" answer, shown on request
+
+        # Background machinery. Why each exists: the worker owns indexing (long, one at a time);
+        # the library runner does quick reads and folder writes (single thread: writes in order);
+        # the search controller and thumbnail loader have their own pools (see tasks.py).
+        self.worker = IndexWorker(library)
+        self.library_runner = TaskRunner("library", max_threads=1, parent=self)
+        self.search = SearchController(library, self)
+        self.thumbnails = ThumbnailLoader(library, self)
+        self.watcher = FolderWatcher(
+            rescan_interval_s=library.settings.rescan_interval_s, debounce_ms=watch_debounce_ms, parent=self
+        )
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_MS)
+        self._refresh_timer.timeout.connect(self.refresh_library)
+
+        # Widgets.
+        self.welcome = WelcomeWidget(library, self)
+        self.notice = NoticeWidget(self)
+        self.search_bar = SearchBarWidget(self)
+        self.folders = FoldersWidget(self)
+        self.results = ResultsPanelWidget(self)
+        self.player = PlayerWidget(render=player_render, audio=audio, parent=self)
+        self.index_status = IndexStatusWidget(self)
+        self.statusBar().addPermanentWidget(self.index_status)
+        header = QWidget()
+        header.setObjectName("SearchHeader")
+        header.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        hl = QVBoxLayout(header)
+        hl.setContentsMargins(12, 10, 12, 10)
+        hl.addWidget(self.search_bar)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.folders)
+        self.splitter.addWidget(self.results)
+        self.splitter.addWidget(self.player)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([230, 560, 480])
+        library_page = QWidget()
+        lp = QVBoxLayout(library_page)
+        lp.setContentsMargins(0, 0, 0, 0)
+        lp.setSpacing(0)
+        lp.addWidget(self.notice)
+        lp.addWidget(header)
+        lp.addWidget(self.splitter, 1)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.welcome)
+        self.pages.addWidget(library_page)
+        self.setCentralWidget(self.pages)
+        self._build_menus()
+        self._connect()
+        self._restore_geometry()
+
+        self._folders = self._load_folders_now()
+        self._apply_folders(self._folders)
+        self.pages.setCurrentIndex(1 if self._folders and self._has_model else 0)
+        self._show_idle_placeholder()
+        self.refresh_library()
+        if self._folders:
+            self.worker.request_index(embed=self._has_model)
+
+    # --- construction -----------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.add_folder_action = self._action(file_menu, "Add footage folder…", "folder-add", "Ctrl+O")
+        self.add_folder_action.triggered.connect(self._on_add_folder_action_triggered)
+        self.rescan_action = self._action(file_menu, "Rescan folders now", "", "F5")
+        self.rescan_action.triggered.connect(lambda: self.worker.request_index(embed=self._has_model))
+        file_menu.addSeparator()
+        self.settings_action = self._action(file_menu, "Settings…", "settings", QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self._on_settings_action_triggered)
+        self.setup_action = self._action(file_menu, "Footage and model setup…", "download", "")
+        self.setup_action.triggered.connect(lambda: self.pages.setCurrentIndex(0))
+        file_menu.addSeparator()
+        quit_action = self._action(file_menu, "Quit", "", QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        view_menu = self.menuBar().addMenu("&View")
+        focus = self._action(view_menu, "Search", "search", "Ctrl+F")
+        focus.triggered.connect(lambda: self.search_bar.field.setFocus())
+        errors = self._action(view_menu, "Indexing errors…", "error", "")
+        errors.triggered.connect(self._on_index_status_errors_clicked)
+        help_menu = self.menuBar().addMenu("&Help")
+        keys = self._action(help_menu, "Keyboard shortcuts", "", "")
+        keys.triggered.connect(
+            lambda: QMessageBox.information(self, "Keyboard shortcuts", KEYS_HELP.replace(" · ", "\n"))
+        )
+
+    def _action(self, menu: object, text: str, icon_name: str, shortcut: object) -> QAction:
+        action = QAction(theme.icon(icon_name), text, self) if icon_name else QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))  # type: ignore[arg-type]
+        menu.addAction(action)  # type: ignore[attr-defined]
+        return action
+
+    def _connect(self) -> None:
+        w = self.worker
+        w.progress.connect(self._on_worker_progress)
+        w.file_done.connect(self._on_worker_file_done)
+        w.error.connect(self._on_worker_error)
+        w.finished.connect(self._on_worker_finished)
+        w.state_changed.connect(self._on_worker_state_changed)
+        self.watcher.folders_changed.connect(self._on_watcher_folders_changed)
+        self.search_bar.search_requested.connect(self._on_search_bar_search_requested)
+        self.search_bar.cleared.connect(self._on_search_bar_cleared)
+        self.search_bar.rejected_drop.connect(lambda msg: self.notice.show_notice(msg, "warning"))
+        self.search.finished.connect(self._on_search_finished)
+        self.search.failed.connect(self._on_search_failed)
+        self.results.model.thumbnail_wanted.connect(self.thumbnails.request)
+        self.thumbnails.loaded.connect(self.results.model.set_thumbnail)
+        self.results.view.play_requested.connect(self.play_moment)
+        self.results.action_clicked.connect(self._on_results_action_clicked)
+        self.folders.add_clicked.connect(self._on_add_folder_action_triggered)
+        self.folders.folders_dropped.connect(self.add_folders)
+        self.folders.remove_requested.connect(self._on_folders_remove_requested)
+        self.welcome.add_folder_clicked.connect(self._on_add_folder_action_triggered)
+        self.welcome.folders_dropped.connect(self.add_folders)
+        self.welcome.open_library_clicked.connect(lambda: self.pages.setCurrentIndex(1))
+        self.welcome.model_setup.model_ready.connect(self._on_model_setup_model_ready)
+        self.index_status.pause_toggled.connect(self._on_index_status_pause_toggled)
+        self.index_status.errors_clicked.connect(self._on_index_status_errors_clicked)
+        self.player.playback_error.connect(lambda msg: self.notice.show_notice(msg, "warning"))
+
+    # --- public actions (also what tests drive) ----------------------------------------------
+
+    def add_folders(self, paths: Sequence[str | Path]) -> None:
+        """Watch these folders and index them in the background."""
+        folders = [str(p) for p in paths]
+        library = self.library
+
+        def add() -> list[str]:
+            for p in folders:
+                library.add_folder(p)
+            return folders
+
+        self.library_runner.run(add, result=self._on_folders_added, error=self._on_library_error)
+
+    def remove_folder(self, path: str) -> None:
+        self.worker.cancel_current()  # its files are about to go; no point finishing them
+        library = self.library
+        self.library_runner.run(
+            lambda: library.remove_folder(path),
+            result=lambda _r: self._after_folder_removed(path),
+            error=self._on_library_error,
+        )
+
+    def play_moment(self, moment: Moment) -> None:
+        self.player.play_moment(moment)
+
+    def refresh_library(self) -> None:
+        """Re-read folders and status off the GUI thread, then update the side panel."""
+        if self._closed:
+            return
+        library = self.library
+        self.library_runner.run(
+            lambda: (library.folders(), library.status()),
+            result=self._on_library_refreshed,
+            error=lambda exc: log.warning("library refresh failed: %s", exc),
+        )
+
+    def has_model(self) -> bool:
+        return self._has_model
+
+    def errors(self) -> list[tuple[str, str]]:
+        return list(self._errors)
+
+    def shutdown(self) -> None:
+        """Stop every thread and timer this window started; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._save_geometry()
+        self._refresh_timer.stop()
+        self.search_bar.stop()
+        self.watcher.stop()
+        self.worker.stop()
+        self.welcome.model_setup.shutdown()
+        self.search.shutdown()
+        self.thumbnails.shutdown()
+        self.library_runner.shutdown()
+        self.player.shutdown()
+        self.worker.deleteLater()  # lives on no thread now; the GUI thread's event loop frees it
+
+    # --- events -----------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.handle_dropped_paths(local_paths(event.mimeData()))
+        event.acceptProposedAction()
+
+    def handle_dropped_paths(self, paths: Sequence[Path]) -> None:
+        """Folders are watched, stills and clips become query chips, anything else gets a message."""
+        kinds = [(classify(p), p) for p in paths]
+        folders = [p for k, p in kinds if k is DropKind.FOLDER]
+        media = [p for k, p in kinds if k in (DropKind.IMAGE, DropKind.CLIP)]
+        others = [p for k, p in kinds if k is DropKind.OTHER]
+        if folders:
+            self.add_folders(folders)
+        if media:
+            self.pages.setCurrentIndex(1)
+            self.search_bar.handle_drop_paths(media)
+        if others:
+            self.notice.show_notice(_rejection(others), "warning")
+
+    # --- slots: worker ----------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_worker_progress(self, p: IndexProgress) -> None:
+        self._last_progress = p
+        self.index_status.show_progress(p)
+
+    @Slot(str)
+    def _on_worker_file_done(self, _path: str) -> None:
+        self._refresh_timer.start()
+
+    @Slot(str, str)
+    def _on_worker_error(self, path: str, reason: str) -> None:
+        if (path, reason) not in self._errors:
+            self._errors.append((path, reason))
+        self.index_status.set_error_count(len(self._errors))
+        if not path:
+            self.notice.show_notice(f"Indexing stopped: {reason}", "error")
+
+    @Slot(object)
+    def _on_worker_finished(self, report: IndexReport | None) -> None:
+        self.refresh_library()
+        if report is None:
+            return
+        changed = report.indexed or report.removed or report.moved or report.offline
+        if changed and self.search.last_query() is not None and self._has_model:
+            self.search.rerun()  # new or vanished files show up in (or leave) the current results
+        if report.indexed or report.removed:
+            parts = [f"{report.indexed} indexed"] if report.indexed else []
+            parts += [f"{report.removed} removed"] if report.removed else []
+            self.statusBar().showMessage("Library updated: " + ", ".join(parts), 6000)
+
+    @Slot(str)
+    def _on_worker_state_changed(self, state: str) -> None:
+        self.index_status.show_state(state)
+        self.index_status.set_paused(self.worker.is_paused())
+
+    @Slot(list)
+    def _on_watcher_folders_changed(self, roots: list[str]) -> None:
+        self.worker.request_index(roots, embed=self._has_model)
+
+    # --- slots: search and results ----------------------------------------------------------
+
+    @Slot(object, object)
+    def _on_search_bar_search_requested(self, query: Query, filters: Filters) -> None:
+        if not self._has_model:
+            self.results.show_placeholder(
+                "no_model",
+                "No search model yet",
+                "Searching needs the model. Download it or import a weights file; "
+                "browsing folders and settings work meanwhile.",
+                "setup",
+                "Set up the model…",
+            )
+            return
+        self.search.search(query, filters)
+        self.statusBar().showMessage("Searching…")
+
+    @Slot()
+    def _on_search_bar_cleared(self) -> None:
+        self.search.clear()
+        self.thumbnails.cancel_pending()
+        self._show_idle_placeholder()
+        self.statusBar().clearMessage()
+
+    @Slot(object, object, float)
+    def _on_search_finished(self, query: Query, result: SearchResult, seconds: float) -> None:
+        self.thumbnails.cancel_pending()
+        what = _describe(query)
+        if not result.moments:
+            self.results.show_placeholder("no_match", "Nothing found", f"No moments match {what}.")
+        elif result.no_good_match:
+            self._pending_weak = result.moments
+            self.results.show_placeholder(
+                "no_match",
+                "No good match",
+                f"Nothing in the library looks like {what}; the closest moments score like unrelated footage.",
+                "show_anyway",
+                "Show the closest moments anyway",
+            )
+        else:
+            self.results.show_results(result.moments)
+        n = len(result.moments)
+        self.statusBar().showMessage(f"{n} moment{'s' if n != 1 else ''} · {seconds * 1000:.0f} ms", 8000)
+
+    @Slot(object, str)
+    def _on_search_failed(self, query: Query, message: str) -> None:
+        self.statusBar().clearMessage()
+        self.results.show_placeholder("error", "Search failed", message)
+
+    @Slot(str)
+    def _on_results_action_clicked(self, action: str) -> None:
+        if action == "show_anyway":
+            self.results.show_results(self._pending_weak)
+        elif action == "setup":
+            self.pages.setCurrentIndex(0)
+        elif action == "add_folder":
+            self._on_add_folder_action_triggered()
+
+    def _show_idle_placeholder(self) -> None:
+        if not self._folders:
+            self.results.show_placeholder(
+                "empty",
+                "Your library is empty",
+                "Add a footage folder (or drop one on the window). reelseek indexes it in the background.",
+                "add_folder",
+                "Add footage folder…",
+            )
+        elif not self._has_model:
+            self.results.show_placeholder(
+                "no_model", "No search model yet", "Set up the model to index and search.", "setup", "Set up the model…"
+            )
+        else:
+            self.results.show_placeholder(
+                "idle",
+                "Describe a moment",
+                "Type what happens in the shot, drop a still or a clip on the window, or exclude things with -word.",
+            )
+
+    # --- slots: folders, model, status bar --------------------------------------------------
+
+    def _on_folders_added(self, folders: list[str]) -> None:
+        self.pages.setCurrentIndex(1 if self._has_model else self.pages.currentIndex())
+        self.refresh_library()
+        self.worker.request_index(folders, embed=self._has_model)
+
+    def _after_folder_removed(self, path: str) -> None:
+        self.refresh_library()
+        self.search.rerun()
+
+    @Slot(str)
+    def _on_folders_remove_requested(self, path: str) -> None:
+        self.remove_folder(path)
+
+    def _on_library_error(self, exc: BaseException) -> None:
+        self.notice.show_notice(str(exc), "error")
+
+    def _on_library_refreshed(self, data: tuple[list[FolderInfo], LibraryStatus]) -> None:
+        folders, status = data
+        self._apply_folders(folders)
+        self.folders.set_status(status)
+        for item in status.errors:
+            if tuple(item) not in self._errors:
+                self._errors.append((item[0], item[1]))
+        self.index_status.set_error_count(len(self._errors))
+        if self.results.state() in ("empty", "idle", "no_model"):
+            self._show_idle_placeholder()
+
+    def _apply_folders(self, folders: list[FolderInfo]) -> None:
+        self._folders = folders
+        self.folders.set_folders(folders)
+        self.welcome.set_folders(folders)
+        self.search_bar.set_folders([f.path for f in folders])
+        if not self._closed:
+            self.watcher.set_folders(f.path for f in folders)
+
+    def _load_folders_now(self) -> list[FolderInfo]:
+        try:
+            return self.library.folders()
+        except Exception as exc:
+            self.notice.show_notice(f"Could not read the library: {exc}", "error")
+            return []
+
+    def _check_model(self) -> bool:
+        try:
+            return bool(self.library.model_available())
+        except Exception as exc:
+            log.warning("model check failed: %s", exc)
+            return False
+
+    @Slot(str)
+    def _on_model_setup_model_ready(self, _model_id: str) -> None:
+        self._has_model = self._check_model()
+        if self._has_model:
+            self.notice.show_notice("The model is ready: indexing your folders in the background.", "info")
+            self.worker.request_index()
+            self._show_idle_placeholder()
+
+    @Slot(bool)
+    def _on_index_status_pause_toggled(self, paused: bool) -> None:
+        if paused:
+            self.worker.pause()
+        else:
+            self.worker.resume()
+
+    @Slot()
+    def _on_index_status_errors_clicked(self) -> None:
+        dialog = ErrorListDialog(self._errors, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    @Slot()
+    def _on_add_folder_action_triggered(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a footage folder", str(Path.home()))
+        if folder:
+            self.add_folders([folder])
+
+    @Slot()
+    def _on_settings_action_triggered(self) -> None:
+        dialog = SettingsDialog(self.library, self.qsettings, self)
+        if dialog.exec():
+            self.watcher.set_rescan_interval(self.library.settings.rescan_interval_s)
+            self.statusBar().showMessage("Settings saved", 4000)
+        dialog.deleteLater()
+
+    # --- geometry ---------------------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        geometry = self.qsettings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)  # type: ignore[arg-type]
+        else:
+            self.resize(1280, 800)
+        splitter = self.qsettings.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)  # type: ignore[arg-type]
+
+    def _save_geometry(self) -> None:
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        self.qsettings.setValue("window/splitter", self.splitter.saveState())
+        self.qsettings.sync()
+
+
+def _describe(query: Query) -> str:
+    parts = [f"“{query.text}”"] if query.text else []
+    parts += [p.name for p in (*query.images, *query.clips)]
+    return " + ".join(parts) or "this query"

@@ -1,0 +1,129 @@
+"""Paints a result as a card: the moment's best frame, file name, time range and score."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from reelseek.core.types import Moment
+from reelseek.desktop import theme
+from reelseek.desktop.results_model import ResultsModel
+from reelseek.desktop.timecode import clock, timecode
+
+CARD_WIDTH = 232
+THUMB_HEIGHT = 130  # 16:9 of the thumbnail area inside the card's padding
+PAD = 8
+TEXT_BLOCK = 60
+
+
+class ResultCardDelegate(QStyledItemDelegate):
+    """Fixed-size cards so the grid lays out without measuring text (uniform item sizes)."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(CARD_WIDTH, PAD + THUMB_HEIGHT + TEXT_BLOCK + PAD)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        moment: Moment | None = index.data(ResultsModel.MomentRole)
+        if moment is None:
+            return
+        pixmap: QPixmap | None = index.data(ResultsModel.ThumbnailRole)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        card = QRectF(option.rect).adjusted(3, 3, -3, -3)
+        path = QPainterPath()
+        path.addRoundedRect(card, 7, 7)
+        painter.fillPath(path, theme.CARD_HOVER if hovered or selected else theme.CARD)
+        if selected:
+            painter.setPen(QPen(theme.ACCENT, 2))
+            painter.drawPath(path)
+
+        thumb = QRect(
+            int(card.left()) + PAD - 3, int(card.top()) + PAD - 3, int(card.width()) - 2 * PAD + 6, THUMB_HEIGHT
+        )
+        self._paint_thumbnail(painter, thumb, pixmap, moment)
+        self._paint_text(painter, option, thumb, card, moment, str(index.data() or ""))
+        painter.restore()
+
+    def _paint_thumbnail(self, painter: QPainter, rect: QRect, pixmap: QPixmap | None, m: Moment) -> None:
+        painter.fillRect(rect, QColor("#0e0f11"))
+        if pixmap is not None:
+            scaled = pixmap.scaled(
+                rect.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+            x = rect.left() + (rect.width() - scaled.width()) // 2
+            y = rect.top() + (rect.height() - scaled.height()) // 2
+            painter.drawPixmap(x, y, scaled)
+        else:
+            painter.setPen(theme.TEXT_DIM)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "offline" if m.offline else "…")
+        # Length of the moment, bottom right, like a clip duration badge in a bin.
+        badge_font = QFont(painter.font())
+        badge_font.setPointSizeF(max(7.0, badge_font.pointSizeF() * 0.85))
+        painter.setFont(badge_font)
+        text = clock(m.end - m.start) if m.end - m.start >= 1 else f"{m.end - m.start:.1f}s"
+        fm = QFontMetrics(badge_font)
+        w, h = fm.horizontalAdvance(text) + 10, fm.height() + 2
+        badge = QRect(rect.right() - w - 5, rect.bottom() - h - 5, w, h)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 170))
+        painter.drawRoundedRect(badge, 3, 3)
+        painter.setPen(QColor("#f0f1f3"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        if m.offline:
+            painter.setBrush(theme.OFFLINE)
+            painter.setPen(Qt.PenStyle.NoPen)
+            off = QRect(rect.left() + 5, rect.top() + 5, fm.horizontalAdvance("OFFLINE") + 10, h)
+            painter.drawRoundedRect(off, 3, 3)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(off, Qt.AlignmentFlag.AlignCenter, "OFFLINE")
+
+    def _paint_text(
+        self, painter: QPainter, option: QStyleOptionViewItem, thumb: QRect, card: QRectF, m: Moment, name: str
+    ) -> None:
+        left = thumb.left()
+        width = thumb.width()
+        y = thumb.bottom() + 8
+        name_font = QFont(option.font)
+        name_font.setWeight(QFont.Weight.DemiBold)
+        painter.setFont(name_font)
+        fm = QFontMetrics(name_font)
+        painter.setPen(theme.TEXT)
+        painter.drawText(
+            QRect(left, y, width, fm.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(name, Qt.TextElideMode.ElideMiddle, width),
+        )
+        y += fm.height() + 2
+
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        mono.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.82))
+        painter.setFont(mono)
+        mfm = QFontMetrics(mono)
+        painter.setPen(theme.RANGE)
+        range_text = f"{timecode(m.start)} – {timecode(m.end)}"
+        painter.drawText(
+            QRect(left, y, width, mfm.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            mfm.elidedText(range_text, Qt.TextElideMode.ElideRight, width),
+        )
+        y += mfm.height() + 6
+
+        # Confidence bar: calibrated 0..1, so its length means the same thing in every library.
+        conf = min(1.0, max(0.0, m.confidence))
+        bar = QRectF(left, y + 3, width * 0.55, 4)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#33363e"))
+        painter.drawRoundedRect(bar, 2, 2)
+        painter.setBrush(theme.ACCENT)
+        painter.drawRoundedRect(QRectF(bar.left(), bar.top(), bar.width() * conf, bar.height()), 2, 2)
+        painter.setPen(theme.TEXT_DIM)
+        painter.drawText(
+            QRect(int(bar.right()) + 8, y - 3, width - int(bar.width()) - 8, mfm.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            f"{conf * 100:.0f}%  ·  {m.score:.3f}",
+        )

@@ -1,0 +1,136 @@
+"""ResultsModel: the ranked moments of the current search, with lazily loaded thumbnails."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QPixmap
+from reelseek.core.types import Moment
+from reelseek.desktop.timecode import timecode_range
+
+ThumbKey = tuple[str, float]
+_Index = QModelIndex | QPersistentModelIndex
+
+# Pixmaps kept across searches: re-running a similar query should not decode the same frames again.
+THUMB_CACHE_ITEMS = 600
+_MISSING = None  # cached "there is no thumbnail" (offline file): do not ask again
+
+
+def thumb_key(m: Moment) -> ThumbKey:
+    return (m.path, round(m.best_time, 2))
+
+
+class ResultsModel(QAbstractListModel):
+    """One row per Moment, best first.
+
+    ``data(ThumbnailRole)`` answers from a cache; the first miss for a moment emits
+    ``thumbnail_wanted(moment)`` so a loader can fetch it off the GUI thread and call
+    :meth:`set_thumbnail`.
+    """
+
+    MomentRole = Qt.ItemDataRole.UserRole + 1
+    ThumbnailRole = Qt.ItemDataRole.UserRole + 2
+    ThumbnailPendingRole = Qt.ItemDataRole.UserRole + 3
+
+    thumbnail_wanted = Signal(object)  # Moment
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._moments: list[Moment] = []
+        self._thumbs: OrderedDict[ThumbKey, QPixmap | None] = OrderedDict()
+        self._pending: set[ThumbKey] = set()
+
+    # --- content ----------------------------------------------------------------------------
+
+    def set_moments(self, moments: Sequence[Moment]) -> None:
+        self.beginResetModel()
+        self._moments = list(moments)
+        self._pending.clear()  # requests for the old list may never come back; ask again if needed
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.set_moments([])
+
+    def moments(self) -> list[Moment]:
+        return list(self._moments)
+
+    def moment(self, row: int) -> Moment | None:
+        return self._moments[row] if 0 <= row < len(self._moments) else None
+
+    def set_thumbnail(self, moment: Moment, pixmap: QPixmap | None) -> None:
+        key = thumb_key(moment)
+        self._pending.discard(key)
+        self._thumbs[key] = pixmap if pixmap is not None and not pixmap.isNull() else _MISSING
+        self._thumbs.move_to_end(key)
+        while len(self._thumbs) > THUMB_CACHE_ITEMS:
+            self._thumbs.popitem(last=False)
+        for row, m in enumerate(self._moments):
+            if thumb_key(m) == key:
+                idx = self.index(row)
+                self.dataChanged.emit(idx, idx, [self.ThumbnailRole])
+
+    def thumbnail(self, moment: Moment) -> QPixmap | None:
+        return self._thumbs.get(thumb_key(moment))
+
+    # --- Qt model API -----------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._moments)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        m = self.moment(index.row()) if index.isValid() else None
+        if m is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return Path(m.path).name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            state = " (offline)" if m.offline else ""
+            return f"{m.path}{state}\n{timecode_range(m.start, m.end)}\nscore {m.score:.3f}"
+        if role == self.MomentRole:
+            return m
+        if role == self.ThumbnailRole:
+            return self._thumbnail_for(m)
+        if role == self.ThumbnailPendingRole:
+            return thumb_key(m) in self._pending
+        return None
+
+    def _thumbnail_for(self, m: Moment) -> QPixmap | None:
+        key = thumb_key(m)
+        if key in self._thumbs:
+            self._thumbs.move_to_end(key)
+            return self._thumbs[key]
+        if key not in self._pending:
+            self._pending.add(key)
+            self.thumbnail_wanted.emit(m)
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list", "text/plain"]
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction | Qt.DropAction.LinkAction
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        """File URLs, so a result dropped on an NLE, a file manager or a mail imports the file."""
+        moments = [m for m in (self.moment(i.row()) for i in indexes if i.isValid()) if m is not None]
+        paths = list(dict.fromkeys(m.path for m in moments))
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
+        mime.setText("\n".join(f"{m.path}\t{timecode_range(m.start, m.end)}" for m in moments))
+        return mime

@@ -1,0 +1,69 @@
+"""ResultsPanelWidget: the results grid, or a placeholder saying why there is nothing to show."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from reelseek.core.types import Moment
+from reelseek.desktop.results_model import ResultsModel
+from reelseek.desktop.results_view import ResultsView
+
+
+class ResultsPanelWidget(QStackedWidget):
+    """Page 0: a centred message (empty library, no model, no good match, error). Page 1: the grid."""
+
+    action_clicked = Signal(str)  # the placeholder button's action name
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = ResultsModel(self)
+        self.view = ResultsView(self.model, self)
+        self._action = ""
+        page = QWidget()
+        page.setObjectName("ResultsPlaceholder")
+        self.title = QLabel()
+        self.title.setObjectName("PlaceholderTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text = QLabel()
+        self.text.setObjectName("Placeholder")
+        self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)  # queries are user text, never markup
+        self.button = QPushButton()
+        self.button.clicked.connect(lambda: self.action_clicked.emit(self._action))
+        layout = QVBoxLayout(page)
+        layout.addStretch(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.text)
+        layout.addSpacing(8)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(3)
+        layout.setContentsMargins(40, 20, 40, 20)
+        self.addWidget(page)
+        self.addWidget(self.view)
+        self._state = ""
+
+    def show_placeholder(self, state: str, title: str, text: str, action: str = "", action_text: str = "") -> None:
+        self._state = state
+        self.title.setText(title)
+        self.text.setText(text)
+        self._action = action
+        self.button.setText(action_text)
+        self.button.setVisible(bool(action))
+        self.setCurrentIndex(0)
+
+    def show_results(self, moments: Sequence[Moment]) -> None:
+        self._state = "results"
+        self.model.set_moments(moments)
+        self.setCurrentIndex(1)
+        if moments:
+            self.view.setCurrentIndex(self.model.index(0))
+        self.view.scrollToTop()
+
+    def state(self) -> str:
+        return self._state
+
+    def placeholder_text(self) -> str:
+        return f"{self.title.text()}\n{self.text.text()}" if self.currentIndex() == 0 else ""

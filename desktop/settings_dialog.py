@@ -1,0 +1,155 @@
+"""SettingsDialog: model, device, sampling rate, data location and thumbnail cache size."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from reelseek.core.paths import HOME_ENV
+from reelseek.core.settings import Settings
+
+if TYPE_CHECKING:
+    from reelseek.core.library import Library
+
+HOME_KEY = "library/home"  # QSettings key: data location chosen in this dialog (used at next start)
+DEVICES = [
+    ("Automatic (GPU when present)", "auto"),
+    ("CPU", "cpu"),
+    ("NVIDIA GPU (CUDA)", "cuda"),
+    ("Apple GPU (MPS)", "mps"),
+]
+
+
+def available_models() -> list[tuple[str, str]]:
+    """(id, label) of the registry's models; empty when the registry cannot be read."""
+    try:
+        from reelseek.core.models import list_models
+    except ImportError:
+        return []
+    out = []
+    for spec in list_models():
+        label = getattr(spec, "label", None) or getattr(spec, "description", None) or spec.id
+        out.append((spec.id, f"{spec.id} — {label}" if label != spec.id else spec.id))
+    return out
+
+
+class SettingsDialog(QDialog):
+    """Edits ``library.settings`` (saved by core as JSON) and the data location (QSettings)."""
+
+    def __init__(self, library: Library, qsettings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(520)
+        self._library = library
+        self._qsettings = qsettings
+        s = library.settings
+        self.model_combo = QComboBox()
+        for mid, label in available_models():
+            self.model_combo.addItem(label, mid)
+        current_model = library.model_id()
+        if self.model_combo.findData(current_model) < 0:
+            self.model_combo.addItem(current_model, current_model)
+        self.model_combo.setCurrentIndex(self.model_combo.findData(current_model))
+        self.device_combo = QComboBox()
+        for label, value in DEVICES:
+            self.device_combo.addItem(label, value)
+        self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(s.device)))
+        self.sample_spin = QDoubleSpinBox()
+        self.sample_spin.setRange(0.1, 30.0)
+        self.sample_spin.setSingleStep(0.25)
+        self.sample_spin.setDecimals(2)
+        self.sample_spin.setSuffix(" s between frames")
+        self.sample_spin.setValue(float(s.sample_every))
+        self.thumb_spin = QSpinBox()
+        self.thumb_spin.setRange(16, 1_000_000)
+        self.thumb_spin.setSingleStep(64)
+        self.thumb_spin.setSuffix(" MB")
+        self.thumb_spin.setValue(int(s.thumb_cache_mb))
+        self.rescan_spin = QSpinBox()
+        self.rescan_spin.setRange(10, 86_400)
+        self.rescan_spin.setSuffix(" s")
+        self.rescan_spin.setValue(int(s.rescan_interval_s))
+        self.home_edit = QLineEdit(str(qsettings.value(HOME_KEY, "") or library.paths.data))
+        self.home_edit.setReadOnly(True)
+        browse = QPushButton("Change…")
+        browse.clicked.connect(self._on_browse_clicked)
+        home_row = QHBoxLayout()
+        home_row.addWidget(self.home_edit, 1)
+        home_row.addWidget(browse)
+        home_note = "Model, device and data location changes apply the next time reelseek starts."
+        if os.environ.get(HOME_ENV):
+            home_note += f" ${HOME_ENV} is set and overrides the data location."
+        self.note = QLabel(home_note)
+        self.note.setObjectName("StepHint")
+        self.note.setWordWrap(True)
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("ModelMessage")
+        self.error_label.setProperty("state", "error")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+
+        form = QFormLayout()
+        form.addRow("Model", self.model_combo)
+        form.addRow("Device", self.device_combo)
+        form.addRow("Sampling", self.sample_spin)
+        form.addRow("Thumbnail cache", self.thumb_spin)
+        form.addRow("Rescan folders every", self.rescan_spin)
+        form.addRow("Data location", home_row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.note)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+
+    def edited_settings(self) -> Settings:
+        return dataclasses.replace(
+            self._library.settings,
+            model_id=self.model_combo.currentData(),
+            device=self.device_combo.currentData(),
+            sample_every=round(self.sample_spin.value(), 3),
+            thumb_cache_mb=self.thumb_spin.value(),
+            rescan_interval_s=self.rescan_spin.value(),
+        )
+
+    def accept(self) -> None:
+        new = self.edited_settings()
+        try:
+            new.validate()
+            for f in dataclasses.fields(new):
+                setattr(self._library.settings, f.name, getattr(new, f.name))
+            self._library.save_settings()
+        except (ValueError, OSError) as exc:
+            self.error_label.setText(f"Settings not saved: {exc}")
+            self.error_label.show()
+            return
+        home = self.home_edit.text().strip()
+        if home and home != str(self._library.paths.data):
+            self._qsettings.setValue(HOME_KEY, home)
+        self._qsettings.sync()
+        super().accept()
+
+    @Slot()
+    def _on_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Where reelseek keeps its library", self.home_edit.text())
+        if folder:
+            self.home_edit.setText(folder)

@@ -1,0 +1,121 @@
+"""IndexWorker on its own thread: signals, pause/resume, cancel, coalescing, failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+from reelseek.core.types import IndexProgress
+from reelseek.desktop.index_worker import IndexWorker
+
+from tests.desktop.fakes import FakeLibrary, Recorder
+
+
+@pytest.fixture
+def lib(tmp_path: Path, light_warmup: None) -> FakeLibrary:
+    return FakeLibrary(tmp_path, n_files=6, batch_s=0.03)
+
+
+@pytest.fixture
+def worker(lib: FakeLibrary) -> IndexWorker:
+    w = IndexWorker(lib)  # type: ignore[arg-type]
+    yield w
+    assert w.stop(5000)
+    w.deleteLater()
+
+
+def test_progress_file_done_and_finished_come_through_signals(
+    qtbot: QtBot, worker: IndexWorker, lib: FakeLibrary
+) -> None:
+    progress_rec, done_rec = Recorder(), Recorder()
+    worker.progress.connect(progress_rec.record)
+    worker.file_done.connect(done_rec.record)
+    with qtbot.waitSignal(worker.finished, timeout=5000) as blocker:
+        worker.request_index(["/footage"])
+    report = blocker.args[0]
+    assert report.indexed == 6
+    assert lib.loaded, "the worker loads the model before embedding"
+    assert lib.index_calls == [["/footage"]]
+    qtbot.waitUntil(lambda: len(progress_rec.calls) == 7)
+    progress: list[IndexProgress] = progress_rec.values()  # type: ignore[assignment]
+    assert [p.files_done for p in progress if p.phase == "indexing"] == [0, 1, 2, 3, 4, 5]
+    assert progress[-1].phase == "finished"
+    assert done_rec.values()[:5] == [f"/footage/file{i}.mp4" for i in range(5)]
+    assert all(progress_rec.on_gui_thread), "QObject slots run on the GUI thread, not the worker's"
+    assert worker.state() == "idle"
+
+
+def test_pause_stops_progress_and_resume_continues(qtbot: QtBot, worker: IndexWorker, lib: FakeLibrary) -> None:
+    lib.n_files = 40
+    rec = Recorder()
+    worker.state_changed.connect(rec.record)
+    worker.request_index()
+    qtbot.waitUntil(lambda: lib.batches_done >= 2, timeout=5000)
+    worker.pause()
+    assert worker.is_paused()
+    qtbot.wait(100)  # let the batch in flight finish
+    frozen = lib.batches_done
+    qtbot.wait(300)
+    assert lib.batches_done == frozen, "no batch may run while paused"
+    assert "paused" in rec.values()
+    with qtbot.waitSignal(worker.finished, timeout=10_000):
+        worker.resume()
+    assert lib.batches_done == 40
+
+
+def test_requests_during_a_run_coalesce_into_one_more_run(qtbot: QtBot, worker: IndexWorker, lib: FakeLibrary) -> None:
+    lib.n_files = 5
+    rec = Recorder()
+    worker.finished.connect(rec.record)
+    finished = rec.calls
+    worker.request_index(["/a"])
+    qtbot.waitUntil(lib.in_index.is_set, timeout=5000)
+    worker.request_index(["/b"])
+    worker.request_index(["/c"])
+    qtbot.waitUntil(lambda: len(finished) == 2, timeout=5000)
+    qtbot.wait(100)
+    assert lib.index_calls == [["/a"], ["/b", "/c"]]
+    assert len(finished) == 2
+
+
+def test_without_a_model_it_only_scans(qtbot: QtBot, worker: IndexWorker, lib: FakeLibrary) -> None:
+    lib.has_model = False
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        worker.request_index(None)
+    assert lib.scan_calls == [None]
+    assert lib.index_calls == []
+    assert not lib.loaded
+
+
+def test_a_failing_run_reports_an_error_and_the_worker_lives_on(
+    qtbot: QtBot, worker: IndexWorker, lib: FakeLibrary
+) -> None:
+    lib.fail_with = OSError("disk full")
+    rec = Recorder()
+    worker.error.connect(rec.record)
+    errors = rec.calls
+    with qtbot.waitSignal(worker.finished, timeout=5000) as blocker:
+        worker.request_index()
+    assert blocker.args == [None]
+    assert errors == [("", "disk full")]
+    lib.fail_with = None
+    lib.errors_to_report = [("/footage/broken.mp4", "no video stream")]
+    with qtbot.waitSignal(worker.finished, timeout=5000) as blocker:
+        worker.request_index()
+    assert blocker.args[0].indexed == 6
+    assert ("/footage/broken.mp4", "no video stream") in errors
+
+
+def test_stop_while_paused_ends_the_thread(qtbot: QtBot, lib: FakeLibrary) -> None:
+    lib.n_files = 1000
+    w = IndexWorker(lib)  # type: ignore[arg-type]
+    w.request_index()
+    qtbot.waitUntil(lambda: lib.batches_done >= 1, timeout=5000)
+    w.pause()
+    qtbot.wait(50)
+    assert w.stop(5000), "a paused run must wake up and honour the cancel"
+    assert not w.is_running()
+    assert lib.batches_done < 1000
+    w.request_index()  # ignored after stop, no crash
+    w.deleteLater()

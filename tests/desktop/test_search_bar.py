@@ -1,0 +1,119 @@
+"""SearchBarWidget: debounce, Enter, chips from drops, filters, rejected drops."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QColor, QDropEvent, QImage
+from pytestqt.qtbot import QtBot
+from reelseek.core.types import Filters, Query
+from reelseek.desktop.search_bar import DEBOUNCE_MS, SearchBarWidget
+
+from tests.desktop.fakes import Recorder
+
+
+def drop_event(paths: list[Path]) -> QDropEvent:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    # Qt keeps a pointer to the mime data only; hold it on the event for the test's lifetime.
+    event = QDropEvent(
+        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    event._mime = mime  # type: ignore[attr-defined]
+    return event
+
+
+@pytest.fixture
+def png(tmp_path: Path) -> Path:
+    p = tmp_path / "still.png"
+    img = QImage(32, 18, QImage.Format.Format_RGB32)
+    img.fill(QColor("red"))
+    assert img.save(str(p))
+    return p
+
+
+@pytest.fixture
+def bar(qtbot: QtBot) -> SearchBarWidget:
+    b = SearchBarWidget()
+    qtbot.addWidget(b)
+    b.show()
+    return b
+
+
+def test_typing_searches_once_after_a_pause(qtbot: QtBot, bar: SearchBarWidget) -> None:
+    rec = Recorder()
+    bar.search_requested.connect(rec.record)
+    t0 = time.monotonic()
+    qtbot.keyClicks(bar.field, "red circle -night")
+    assert rec.calls == [], "no search per keystroke"
+    qtbot.waitUntil(lambda: len(rec.calls) == 1, timeout=2000)
+    assert time.monotonic() - t0 >= DEBOUNCE_MS / 1000 * 0.9
+    qtbot.wait(DEBOUNCE_MS + 100)
+    assert len(rec.calls) == 1
+    query, filters = rec.calls[0]
+    assert query == Query(text="red circle -night")
+    assert filters == Filters()
+
+
+def test_enter_searches_now(qtbot: QtBot, bar: SearchBarWidget) -> None:
+    rec = Recorder()
+    bar.search_requested.connect(rec.record)
+    qtbot.keyClicks(bar.field, "blue square")
+    qtbot.keyClick(bar.field, Qt.Key.Key_Return)
+    assert len(rec.calls) == 1, "Enter does not wait for the debounce"
+    qtbot.wait(DEBOUNCE_MS + 100)
+    assert len(rec.calls) == 1, "the pending debounced search was dropped"
+
+
+def test_dropped_image_becomes_a_removable_chip(qtbot: QtBot, bar: SearchBarWidget, png: Path) -> None:
+    rec, cleared = Recorder(), Recorder()
+    bar.search_requested.connect(rec.record)
+    bar.cleared.connect(cleared.record)
+    bar.dropEvent(drop_event([png]))
+    assert [c.path for c in bar.chips()] == [png]
+    assert rec.calls[-1][0] == Query(images=(png,))
+    qtbot.mouseClick(bar.chips()[0].close_button, Qt.MouseButton.LeftButton)
+    assert bar.chips() == []
+    assert len(cleared.calls) == 1, "removing the only chip empties the query"
+
+
+def test_dropped_clip_and_text_combine(qtbot: QtBot, bar: SearchBarWidget, tmp_path: Path) -> None:
+    clip = tmp_path / "take.mov"
+    clip.write_bytes(b"\0" * 16)
+    rec = Recorder()
+    bar.search_requested.connect(rec.record)
+    bar.field.setText("sunset")
+    bar.dropEvent(drop_event([clip]))
+    assert rec.calls[-1][0] == Query(text="sunset", clips=(clip,))
+
+
+def test_non_media_drop_is_rejected_with_a_message(qtbot: QtBot, bar: SearchBarWidget, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    fake_jpeg = tmp_path / "broken.jpg"
+    fake_jpeg.write_text("not an image")
+    rec, searched = Recorder(), Recorder()
+    bar.rejected_drop.connect(rec.record)
+    bar.search_requested.connect(searched.record)
+    bar.dropEvent(drop_event([notes, fake_jpeg]))
+    assert bar.chips() == []
+    assert searched.calls == []
+    (message,) = rec.values()
+    assert "notes.txt" in message and "broken.jpg" in message
+    assert "still image" in message
+
+
+def test_filters(qtbot: QtBot, bar: SearchBarWidget) -> None:
+    rec = Recorder()
+    bar.search_requested.connect(rec.record)
+    bar.set_folders(["/footage/day1", "/footage/day2"])
+    bar.field.setText("crowd")
+    bar.folder_combo.setCurrentIndex(2)
+    bar.duration_combo.setCurrentIndex(1)
+    assert bar.filters() == Filters(folders=("/footage/day2",), max_duration=30.0)
+    assert rec.calls[-1][1] == bar.filters(), "changing a filter searches again"
+    bar.set_folders(["/footage/day1"])  # the chosen folder went away
+    assert bar.filters().folders == ()
