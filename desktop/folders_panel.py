@@ -65,6 +65,7 @@ class FoldersWidget(QWidget):
         header.addWidget(self.remove_button)
         self.list = QListWidget()
         self.list.setObjectName("FolderList")
+        self.list.setMinimumWidth(150)
         self.list.setIconSize(QSize(20, 20))
         self.list.setWordWrap(True)
         self.list.setAcceptDrops(False)

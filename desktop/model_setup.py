@@ -69,6 +69,9 @@ class ModelSetupWidget(QWidget):
         self._busy = False
         self.download_base_url: str | None = None  # None: the registry's hub; tests use a local server
         self.combo = QComboBox()
+        # Registry descriptions are long; without this the combo would set the window's minimum width.
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(24)
         for mid, label in available_models():
             self.combo.addItem(label, mid)
         current = library.model_id()

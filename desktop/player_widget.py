@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QMouseEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 from reelseek.core.types import Moment
 from reelseek.desktop import theme
 from reelseek.desktop.timecode import timecode
@@ -44,6 +44,7 @@ class PlayerWidget(QWidget):
 
         self.info = QLabel("No moment loaded")
         self.info.setObjectName("PlayerInfo")
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.surface = VideoSurfaceWidget(native=self._vlc.render == "native", parent=self)
         self.surface.setFocusProxy(self)
         self.timeline = TimelineWidget(self)
@@ -58,8 +59,12 @@ class PlayerWidget(QWidget):
         ]
         self.time_label = QLabel(f"{timecode(0)} / {timecode(0)}")
         self.time_label.setObjectName("TimeLabel")
+        # Clipped rather than widening the window when the player pane is made very narrow.
+        self.time_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.time_label.setMinimumWidth(90)
         self.range_label = QLabel("")
         self.range_label.setObjectName("RangeLabel")
+        self.range_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.rate_label = QLabel("")
         self.rate_label.setObjectName("TimeLabel")
         self.keys_label = QLabel(KEYS_HELP)
@@ -71,8 +76,7 @@ class PlayerWidget(QWidget):
         for b in self._tool_buttons:
             controls.addWidget(b)
         controls.addSpacing(10)
-        controls.addWidget(self.time_label)
-        controls.addStretch(1)
+        controls.addWidget(self.time_label, 1)
         controls.addWidget(self.rate_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 8)

@@ -61,6 +61,8 @@ class SettingsDialog(QDialog):
         self._qsettings = qsettings
         s = library.settings
         self.model_combo = QComboBox()
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(30)
         for mid, label in available_models():
             self.model_combo.addItem(label, mid)
         current_model = library.model_id()
