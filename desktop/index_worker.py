@@ -131,7 +131,9 @@ class IndexWorker(QObject):
             if embed and self._library.model_available():
                 if not self._model_ready:
                     self._set_state(LOADING)
-                    load_model_gently(self._library)
+                # Every run: after a model change in the settings this loads the new one.
+                load_model_gently(self._library)
+                if not self._model_ready:
                     self._model_ready = True
                     self.model_loaded.emit()
                 self._last_done, self._last_current = 0, None

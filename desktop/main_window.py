@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         cl.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self._build_menus()
+        self._install_player_shortcuts()
         self._connect()
         self._restore_geometry()
 
@@ -161,6 +162,22 @@ class MainWindow(QMainWindow):
         keys.triggered.connect(
             lambda: QMessageBox.information(self, "Keyboard shortcuts", KEYS_HELP.replace(" · ", "\n"))
         )
+
+    def _install_player_shortcuts(self) -> None:
+        """Space/J/K/L/I/O drive the player from anywhere in the window; text fields keep their keys
+        (a focused QLineEdit claims printable keys before shortcuts see them)."""
+        keys = {
+            "Space": self.player.toggle_play,
+            "J": self.player.shuttle_reverse,
+            "K": self.player.pause,
+            "L": self.player.shuttle_forward,
+            "I": self.player.jump_in,
+            "O": self.player.jump_out,
+        }
+        for key, slot in keys.items():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
 
     def _action(self, menu: object, text: str, icon_name: str, shortcut: object) -> QAction:
         action = QAction(theme.icon(icon_name), text, self) if icon_name else QAction(text, self)
@@ -485,10 +502,26 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_settings_action_triggered(self) -> None:
         dialog = SettingsDialog(self.library, self.qsettings, self)
+        model_before = self.library.model_id()
         if dialog.exec():
-            self.watcher.set_rescan_interval(self.library.settings.rescan_interval_s)
-            self.statusBar().showMessage("Settings saved", 4000)
+            self.apply_settings(model_changed=self.library.model_id() != model_before)
         dialog.deleteLater()
+
+    def apply_settings(self, *, model_changed: bool) -> None:
+        """React to saved settings: rescan interval now; a new model indexes in the background."""
+        self.watcher.set_rescan_interval(self.library.settings.rescan_interval_s)
+        self.statusBar().showMessage("Settings saved", 4000)
+        if model_changed:
+            self._has_model = self._check_model()
+            self.welcome.model_setup.refresh()
+            if self._has_model:
+                self.worker.request_index()
+            else:
+                self.notice.show_notice(
+                    f"{self.library.model_id()} is not on this computer yet: download or import it in "
+                    "File ▸ Footage and model setup.",
+                    "warning",
+                )
 
     # --- geometry ---------------------------------------------------------------------------
 

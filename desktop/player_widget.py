@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
@@ -41,6 +42,10 @@ class PlayerWidget(QWidget):
         self._shuttle = 0.0  # <0 reverse rate, 0 paused, >0 forward rate
         self._reverse_pos = 0.0
         self._closed = False
+        # libvlc's clock advances in ~250 ms steps; the display interpolates between them.
+        self._raw_time = -1.0
+        self._raw_at = 0.0
+        self._smooth = 0.0
 
         self.info = QLabel("No moment loaded")
         self.info.setObjectName("PlayerInfo")
@@ -148,7 +153,9 @@ class PlayerWidget(QWidget):
         return True
 
     def position(self) -> float:
-        return self._reverse_pos if self._shuttle < 0 else self._vlc.time()
+        if self._shuttle < 0:
+            return self._reverse_pos
+        return self._vlc.time()
 
     def is_playing(self) -> bool:
         return self._shuttle != 0
@@ -206,7 +213,8 @@ class PlayerWidget(QWidget):
     def seek(self, seconds: float) -> None:
         duration = self.timeline.duration() or self._vlc.length()
         t = min(max(0.0, seconds), duration) if duration > 0 else max(0.0, seconds)
-        self._reverse_pos = t
+        self._reverse_pos = self._smooth = t
+        self._raw_time = -1.0
         self._vlc.set_time(t)
         self.timeline.set_position(t)
         self._update_time_label(t)
@@ -273,7 +281,8 @@ class PlayerWidget(QWidget):
     def _on_poll_timeout(self) -> None:
         if self._shuttle < 0:
             return  # the reverse timer owns the position
-        t = self._vlc.time()
+        raw = self._vlc.time()
+        t = self._smoothed_time(raw)
         state = self._vlc.state()
         if state == "error":
             self._poll.stop()
@@ -283,7 +292,8 @@ class PlayerWidget(QWidget):
             return
         if self.timeline.duration() <= 0 and self._vlc.length() > 0:
             self.timeline.set_duration(self._vlc.length())
-        if self._stop_at is not None and self._shuttle > 0 and t >= self._stop_at:
+        # The stop uses libvlc's own clock: the interpolated one may run ahead of the picture.
+        if self._stop_at is not None and self._shuttle > 0 and raw >= self._stop_at:
             self._stop_at = None  # the range has played; Space continues from here
             self.pause()
         if state == "ended" and self._shuttle > 0:
@@ -302,6 +312,17 @@ class PlayerWidget(QWidget):
             self.pause()
 
     # --- helpers ----------------------------------------------------------------------------
+
+    def _smoothed_time(self, raw: float) -> float:
+        now = time.monotonic()
+        if raw != self._raw_time:
+            self._raw_time, self._raw_at = raw, now
+            self._smooth = raw
+        elif self._shuttle > 0 and self._vlc.is_playing():
+            self._smooth = raw + min(0.25 * self._shuttle, (now - self._raw_at) * self._shuttle)
+        else:
+            self._smooth = raw
+        return self._smooth
 
     def _set_forward(self, rate: float) -> None:
         self._reverse.stop()

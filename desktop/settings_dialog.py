@@ -95,7 +95,10 @@ class SettingsDialog(QDialog):
         home_row = QHBoxLayout()
         home_row.addWidget(self.home_edit, 1)
         home_row.addWidget(browse)
-        home_note = "Model, device and data location changes apply the next time reelseek starts."
+        home_note = (
+            "A new model re-indexes the library in the background; searches use the current one until it is "
+            "done. Device and data location changes apply the next time reelseek starts."
+        )
         if os.environ.get(HOME_ENV):
             home_note += f" ${HOME_ENV} is set and overrides the data location."
         self.note = QLabel(home_note)
