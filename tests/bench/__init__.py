@@ -1,0 +1,1 @@
+"""reelseek's benchmarks (not tests): `python -m tests.bench`, see docs/benchmarks.md."""

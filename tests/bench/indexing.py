@@ -1,0 +1,287 @@
+"""Indexing throughput: reelseek's pipelined indexer vs a naive baseline vs the stage ceilings, per file.
+
+For each file, all at one sampled frame per second:
+
+* reelseek: ``Library.index`` on a fresh library (scan, probe, decode threads, batched encoder,
+  one transaction per file, index save), in a child process (see child.py), median of repeats;
+* naive baseline: decode every frame in order, take the first frame at or after each second,
+  ``to_image()`` + open_clip's PIL preprocess, fp32 model, one frame per encoder call;
+* ceilings, each measured alone on the same file: decode with the product's sampling (D),
+  the product's swscale preprocessing of those frames (P), the product's encoder in its
+  batches on those pixels (E); the pipeline ceiling is 1 / (D + P + E) per video-second,
+  because decoding and encoding share the same cores;
+* agreement: cosine between the product's path (swscale + product precision) and the fp32
+  reference path (PIL + fp32) on identical decoded frames, with the two causes separated.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tests.bench.common import log, median, run_child
+
+EVERY = 1.0
+
+
+@dataclass(frozen=True)
+class IndexingPlan:
+    files: list[Path]
+    repeat: int
+    agree_frames: int  # frames per file used for the embedding agreement
+    sweep: bool  # also try other decode_workers / batch_size settings on the first file
+    workdir: Path
+
+
+def _probe(path: Path) -> Any:
+    from reelseek.core import media
+
+    return media.probe(path)
+
+
+def decode_at_times(path: Path, times: list[float]) -> list[Any]:
+    """Decoded av frames nearest to the given stream times (one sequential pass, untimed)."""
+    import av
+
+    wanted = sorted(times)
+    out: dict[float, tuple[float, Any]] = {}
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        tb = float(stream.time_base)
+        origin = stream.start_time or 0
+        for frame in container.decode(stream):
+            t = (frame.pts - origin) * tb if frame.pts is not None else 0.0
+            i = int(np.searchsorted(wanted, t))
+            for j in (i - 1, i):
+                if 0 <= j < len(wanted):
+                    w = wanted[j]
+                    if w not in out or abs(out[w][0] - w) > abs(t - w):
+                        out[w] = (t, frame)
+            if wanted and t > wanted[-1] + 1.0:
+                break
+    return [out[w][1] for w in wanted if w in out]
+
+
+def naive_index(path: Path, ref: Any, every: float = EVERY) -> tuple[int, list[Any]]:
+    """The naive baseline: every frame decoded in order, PIL preprocess, fp32, one frame per call.
+
+    Returns:
+        (frames encoded, the av frames it encoded: reused for the agreement check).
+    """
+    import av
+
+    encoded = 0
+    kept: list[Any] = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        tb = float(stream.time_base)
+        origin = stream.start_time or 0
+        target = 0.0
+        for frame in container.decode(stream):
+            t = (frame.pts - origin) * tb if frame.pts is not None else target
+            if t + 1e-6 < target:
+                continue
+            ref.encode_pil([frame.to_image()])  # open_clip's own PIL preprocessing, fp32, one frame
+            encoded += 1
+            kept.append(frame)
+            while target <= t + 1e-6:
+                target += every
+    return encoded, kept
+
+
+def _stage_ceilings(path: Path, fast: Any, info: Any, repeat: int, thumb_width: int, batch: int) -> dict[str, Any]:
+    """D, P and E for one file, each alone, median of `repeat`."""
+    from reelseek.core import media
+    from reelseek.core.media_io import FrameConverter
+
+    dp_walls, sampled = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        sampled = list(media.sample_frames(path, every=EVERY, size=fast.image_size, thumb_width=thumb_width, info=info))
+        dp_walls.append(time.perf_counter() - t0)
+    times = [f.t for f in sampled]
+    frames = decode_at_times(path, times)
+    import av
+
+    with av.open(str(path)) as c:
+        from reelseek.core.media_io import stream_sar
+
+        sar = stream_sar(c.streams.video[0])
+    p_walls = []
+    for _ in range(repeat):
+        conv = FrameConverter(info.rotation, sar)
+        t0 = time.perf_counter()
+        for fr in frames:
+            conv.model_input(fr, fast.image_size, thumb_width)
+        p_walls.append((time.perf_counter() - t0) * len(sampled) / max(1, len(frames)))
+    pixels = np.stack([f.pixels for f in sampled])
+    fast.encode_frames(pixels[: min(2, len(pixels))])  # warm-up: first call allocates
+    e_walls = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for i in range(0, len(pixels), batch):
+            fast.encode_frames(pixels[i : i + batch])
+        e_walls.append(time.perf_counter() - t0)
+    dp, p, e = median(dp_walls), median(p_walls), median(e_walls)
+    d = max(dp - p, 1e-9)
+    return {
+        "strategy": media.choose_strategy(info, EVERY),
+        "frames": len(sampled),
+        "decode_s": d,
+        "preprocess_s": p,
+        "decode_preprocess_s": dp,
+        "encode_s": e,
+        "sampled_times": times,
+    }
+
+
+def _agreement(frames: list[Any], fast: Any, ref: Any, info: Any, sar: Any) -> dict[str, float]:
+    """Cosine between paths on identical frames: product vs fp32 reference, and each cause alone."""
+    from reelseek.core.media_io import FrameConverter
+
+    conv = FrameConverter(info.rotation, sar)
+    sws = np.stack([conv.model_input(f, fast.image_size)[0] for f in frames])
+    pil = [f.to_image() for f in frames]
+    product = fast.encode_frames(sws)
+    reference = ref.encode_pil(pil)
+    sws_fp32 = ref.encode_frames(sws)
+    pil_fast = fast.encode_pil(pil)
+
+    def cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.einsum("ij,ij->i", a, b)
+
+    full, prec, prep = cos(product, reference), cos(pil_fast, reference), cos(sws_fp32, reference)
+    return {
+        "frames": len(frames),
+        "min_cos": float(full.min()),
+        "mean_cos": float(full.mean()),
+        "precision_only_min_cos": float(prec.min()),
+        "preprocess_only_min_cos": float(prep.min()),
+    }
+
+
+def run_indexing(plan: IndexingPlan, *, quick: bool) -> dict[str, Any]:
+    """The whole indexing section; returns the JSON-ready results."""
+    from reelseek.core.indexer import IndexerConfig
+    from reelseek.core.media_io import stream_sar
+
+    from tests.bench.embedders import reference_pair
+
+    cfg = IndexerConfig(sample_every=EVERY)
+    log("indexing: building the default architecture (random weights), fast and fp32 reference")
+    fast, ref = reference_pair()
+    files_out: list[dict[str, Any]] = []
+    for path in plan.files:
+        info = _probe(path)
+        log(f"indexing: ceilings and naive baseline on {path.name} ({info.duration:.1f} s)")
+        stages = _stage_ceilings(path, fast, info, plan.repeat, cfg.thumb_width, cfg.batch_size)
+        naive_walls, kept = [], []
+        for _ in range(plan.repeat):
+            t0 = time.perf_counter()
+            _n, kept = naive_index(path, ref)
+            naive_walls.append(time.perf_counter() - t0)
+        import av
+
+        with av.open(str(path)) as c:
+            sar = stream_sar(c.streams.video[0])
+        step = max(1, len(kept) // max(1, plan.agree_frames))
+        agree = _agreement(kept[::step][: plan.agree_frames], fast, ref, info, sar)
+        stages.pop("sampled_times")
+        files_out.append(
+            {
+                "file": path.name,
+                "path": str(path),
+                "duration_s": info.duration,
+                "width": info.width,
+                "height": info.height,
+                "codec": info.codec,
+                "gop_s": info.keyframe_interval,
+                "naive_s": median(naive_walls),
+                **stages,
+                "agreement": agree,
+            }
+        )
+        del kept
+    precision = fast.dtype
+    del fast, ref
+    runs = [
+        {"name": f"file:{Path(p).name}", "folders": [str(Path(p).parent)], "repeat": plan.repeat} for p in plan.files
+    ]
+    runs.append({"name": "all", "folders": [str(Path(p).parent) for p in plan.files], "repeat": 1, "disk": True})
+    if plan.sweep and plan.files:
+        first = str(Path(plan.files[0]).parent)
+        for workers in (1, 2):
+            for batch in (8, 16, 32):
+                runs.append(
+                    {
+                        "name": f"sweep:decode_workers={workers},batch_size={batch}",
+                        "folders": [first],
+                        "repeat": max(1, plan.repeat - 1),
+                        "config": {"decode_workers": workers, "batch_size": batch},
+                    }
+                )
+    log(f"indexing: reelseek pipelined runs in a child process ({len(runs)} runs)")
+    child = run_child("index", {"runs": runs, "every": EVERY}, plan.workdir)
+    return summarise(files_out, child, precision, quick=quick)
+
+
+def summarise(files: list[dict[str, Any]], child: dict[str, Any], precision: str, *, quick: bool) -> dict[str, Any]:
+    """Join the in-process measurements with the child's pipelined runs into per-file rows."""
+    by_name = {r["name"]: r for r in child["runs"]}
+    rows = []
+    for f in files:
+        run = by_name[f"file:{f['file']}"]
+        dur = f["duration_s"]
+        reel_s = run["wall_s"]
+        d, p, e = f["decode_s"], f["preprocess_s"], f["encode_s"]
+        ceiling = dur / (d + p + e)
+        split = run["split_s"]
+        rows.append(
+            {
+                **f,
+                "reelseek_s": reel_s,
+                "reelseek_vps": dur / reel_s,
+                "naive_vps": dur / f["naive_s"],
+                "encoder_alone_vps": dur / e,
+                "decoder_alone_vps": dur / d,
+                "decode_preprocess_alone_vps": dur / f["decode_preprocess_s"],
+                "ceiling_vps": ceiling,
+                "fraction_of_ceiling": (dur / reel_s) / ceiling,
+                "multiple_of_naive": f["naive_s"] / reel_s,
+                "split_alone_s_per_video_s": {
+                    "decode": d / dur,
+                    "preprocess": p / dur,
+                    "encode": e / dur,
+                    "write": split["write"] / dur,
+                },
+                "pipeline_busy_s_per_video_s": {k: v / dur for k, v in split.items()},
+                "reelseek_walls_s": run["walls_s"],
+            }
+        )
+    total = by_name["all"]
+    sweep = [
+        {"config": r["config"], "wall_s": r["wall_s"], "vps": r["video_s"] / r["wall_s"]}
+        for r in child["runs"]
+        if r["name"].startswith("sweep:")
+    ]
+    return {
+        "precision": precision,
+        "every_s": EVERY,
+        "quick": quick,
+        "files": rows,
+        "all_files": {
+            "video_s": total["video_s"],
+            "wall_s": total["wall_s"],
+            "vps": total["video_s"] / total["wall_s"],
+            "disk_bytes": total["disk_bytes"],
+            "disk_bytes_per_hour": total["disk_bytes"] / total["video_s"] * 3600.0,
+            "disk_breakdown": total.get("disk_breakdown", {}),
+            "segments": total.get("segments"),
+        },
+        "indexer_rss": child["rss"],
+        "sweep": sweep,
+    }

@@ -1,0 +1,196 @@
+"""Retrieval quality with the project's test model on a generated benchmark library (not the test fixtures).
+
+The library uses its own seed and scene lengths; queries are held-out phrasings
+(``captions(scene, "heldout")``: templates never used in training, trained words only). Three
+variants answer the same query vectors from the same stored vectors:
+
+* single stage: stage 1 only (segment vectors; a moment is a whole segment);
+* two-stage: the product (stage 1, then frame re-ranking and temporal localization);
+* fixed windows: a uniform baseline with no shot awareness: every file cut into fixed
+  ``WINDOW_S`` windows, each scored by the mean of its stored frame vectors.
+
+Video ranking: files in the order of their first moment; files a variant did not return are
+ranked after them by their best segment-vector score (so every query has a rank).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tests.bench.common import log
+
+BENCH_SEED = 20261122  # not the fixtures' seeds
+WINDOW_S = 4.0
+PHRASINGS_PER_SCENE = 2
+LIMIT = 50
+
+
+def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Temporal intersection over union of two [start, end] ranges."""
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union > 0 else 0.0
+
+
+def make_benchmark_library(root: Path, n_videos: int) -> tuple[list[Any], list[tuple[str, int, float, float, bool]]]:
+    """Videos and queries: (text, video index, scene start, scene end, held-out colour-shape pair)."""
+    from tests.synth.scenes import captions
+    from tests.synth.videos import load_manifest, make_library, save_manifest, scene_for_spec
+
+    manifest = root / "manifest.json"
+    meta = root / "params.json"
+    params = {"n_videos": n_videos, "seed": BENCH_SEED, "v": 1}
+    if manifest.exists() and meta.exists() and json.loads(meta.read_text()) == params:
+        videos = load_manifest(manifest)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+        videos = make_library(
+            root / "videos",
+            n_videos=n_videos,
+            scenes_per_video=(3, 4),
+            scene_seconds=(3.0, 9.0),
+            codecs=("h264", "vp9"),
+            seed=BENCH_SEED,
+            fps=10,
+        )
+        save_manifest(videos, manifest)
+        meta.write_text(json.dumps(params))
+    rng = np.random.default_rng(BENCH_SEED)
+    queries = []
+    for vi, v in enumerate(videos):
+        for s in v.scenes:
+            options = captions(scene_for_spec(s, 0), split="heldout")
+            for k in rng.choice(len(options), size=min(PHRASINGS_PER_SCENE, len(options)), replace=False):
+                queries.append((options[int(k)], vi, s.start, s.end, s.heldout))
+    return videos, queries
+
+
+def _file_vectors(
+    store: Any, model_id: str, file_id: int
+) -> tuple[np.ndarray, np.ndarray, list[tuple[float, float, np.ndarray]]]:
+    """(frame times, frame vectors, [(segment start, end, vector)]) of one file, from the store."""
+    rows = store.segments_of_file(file_id, model_id)
+    times = np.concatenate([s.times for s, _v, _t in rows]).astype(np.float64)
+    frames = np.concatenate([s.frames for s, _v, _t in rows]).astype(np.float32)
+    return times, frames, [(s.start, s.end, v) for s, v, _t in rows]
+
+
+class FixedWindows:
+    """The uniform baseline: fixed windows per file, each the normalised mean of its frame vectors."""
+
+    def __init__(self, files: dict[int, tuple[np.ndarray, np.ndarray, float]], window: float = WINDOW_S) -> None:
+        keys, starts, ends, vecs = [], [], [], []
+        for fid, (times, frames, duration) in files.items():
+            cell = np.floor(times / window).astype(int)
+            for c in np.unique(cell):
+                v = frames[cell == c].mean(axis=0)
+                keys.append(fid)
+                starts.append(c * window)
+                ends.append(min((c + 1) * window, max(duration, c * window + 1e-3)))
+                vecs.append(v / (np.linalg.norm(v) + 1e-12))
+        self.file_ids = np.asarray(keys)
+        self.starts = np.asarray(starts)
+        self.ends = np.asarray(ends)
+        self.vectors = np.stack(vecs).astype(np.float32)
+
+    def search(self, q: np.ndarray) -> list[tuple[int, float, float, float]]:
+        """Every window, best first: (file id, start, end, score)."""
+        scores = self.vectors @ q
+        order = np.argsort(-scores)
+        return [(int(self.file_ids[i]), float(self.starts[i]), float(self.ends[i]), float(scores[i])) for i in order]
+
+
+def _metrics(ranks: list[int], ious: list[float], heldout: list[bool]) -> dict[str, float]:
+    r = np.asarray(ranks)
+    i = np.asarray(ious)
+    h = np.asarray(heldout, dtype=bool)
+    return {
+        "queries": len(r),
+        "R@1": float(np.mean(r <= 1)),
+        "R@5": float(np.mean(r <= 5)),
+        "R@10": float(np.mean(r <= 10)),
+        "median_rank": float(np.median(r)),
+        "mean_rank": float(np.mean(r)),
+        "R1@IoU0.5": float(np.mean(i >= 0.5)),
+        "R1@IoU0.7": float(np.mean(i >= 0.7)),
+        "mean_IoU": float(np.mean(i)),
+        "heldout_pairs_R@1": float(np.mean(r[h] <= 1)) if h.any() else float("nan"),
+        "heldout_pairs_R1@IoU0.5": float(np.mean(i[h] >= 0.5)) if h.any() else float("nan"),
+    }
+
+
+def run_quality(workdir: Path, *, n_videos: int) -> dict[str, Any]:
+    """Index the benchmark library with the test model and score the three variants."""
+    from reelseek.core.library import Library
+    from reelseek.core.models.registry import TEST_MODEL_ID
+    from reelseek.core.types import Query
+
+    log(f"quality: generating the benchmark library ({n_videos} videos)")
+    videos, queries = make_benchmark_library(workdir / "quality-library", n_videos)
+    home = workdir / "quality-home"
+    shutil.rmtree(home, ignore_errors=True)
+    log(f"quality: indexing with {TEST_MODEL_ID}")
+    with Library(home, model_id=TEST_MODEL_ID) as lib:
+        report = lib.index([str(videos[0].path.parent)])
+        if report.errors:
+            raise RuntimeError(f"indexing the benchmark library failed: {report.errors}")
+        store = lib.store
+        by_path = {Path(f.path).resolve(): f.id for f in store.files()}
+        fid_of = [by_path[Path(v.path).resolve()] for v in videos]
+        per_file = {fid: _file_vectors(store, TEST_MODEL_ID, fid) for fid in fid_of}
+        windows = FixedWindows(
+            {fid: (t, f, videos[i].duration) for i, fid in enumerate(fid_of) for t, f, _s in [per_file[fid]]}
+        )
+        seg_file = np.concatenate([[fid] * len(per_file[fid][2]) for fid in fid_of])
+        seg_vecs = np.stack([v for fid in fid_of for _a, _b, v in per_file[fid][2]]).astype(np.float32)
+        searcher = lib.searcher(TEST_MODEL_ID)
+        results: dict[str, tuple[list[int], list[float]]] = {k: ([], []) for k in ("single", "two_stage", "windows")}
+        log(f"quality: {len(queries)} held-out queries x 3 variants")
+        for text, vi, start, end, _h in queries:
+            q = searcher.query_vector(Query(text=text))
+            want = fid_of[vi]
+            fallback = _files_by_segment_score(q, seg_file, seg_vecs)
+            for name in ("single", "two_stage"):
+                res = searcher.search_vector(q, limit=LIMIT, two_stage=name == "two_stage")
+                hits = [(m.file_id, m.start, m.end) for m in res.moments]
+                _score(results[name], hits, fallback, want, (start, end))
+            hits = [(f, s, e) for f, s, e, _sc in windows.search(q)]
+            _score(results["windows"], hits, fallback, want, (start, end))
+    heldout = [h for *_x, h in queries]
+    return {
+        "model": TEST_MODEL_ID,
+        "videos": len(videos),
+        "scenes": sum(len(v.scenes) for v in videos),
+        "queries": len(queries),
+        "segments": len(seg_vecs),
+        "window_s": WINDOW_S,
+        "variants": {
+            "single_stage": _metrics(*results["single"], heldout),
+            "two_stage": _metrics(*results["two_stage"], heldout),
+            "fixed_windows": _metrics(*results["windows"], heldout),
+        },
+    }
+
+
+def _files_by_segment_score(q: np.ndarray, seg_file: np.ndarray, seg_vecs: np.ndarray) -> list[int]:
+    scores = seg_vecs @ q
+    order = np.argsort(-scores)
+    return list(dict.fromkeys(int(seg_file[i]) for i in order))
+
+
+def _score(
+    acc: tuple[list[int], list[float]],
+    hits: list[tuple[int, float, float]],
+    fallback: list[int],
+    want: int,
+    truth: tuple[float, float],
+) -> None:
+    ranking = list(dict.fromkeys([f for f, _s, _e in hits] + fallback))
+    acc[0].append(ranking.index(want) + 1)
+    top = hits[0] if hits else None
+    acc[1].append(iou((top[1], top[2]), truth) if top is not None and top[0] == want else 0.0)
