@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -54,7 +56,8 @@ class IndexWorker(QObject):
         self._thread.setObjectName("reelseek-index-worker")
         self.moveToThread(self._thread)
         self._run_requested.connect(self._on_self_run_requested)
-        self._thread.start()
+        self._thread.started.connect(self._on_thread_started)
+        self._thread.start(QThread.Priority.LowPriority)
 
     # --- called from the GUI thread ---------------------------------------------------------
 
@@ -111,6 +114,17 @@ class IndexWorker(QObject):
         return self._thread.isRunning()
 
     # --- worker thread ----------------------------------------------------------------------
+
+    @Slot()
+    def _on_thread_started(self) -> None:
+        # Indexing is background work: on a busy 2-core laptop the GUI thread must win the CPU.
+        # QThread priorities do nothing for Linux's default scheduler, so also raise this thread's
+        # nice value; the decode and torch threads it starts inherit it.
+        if sys.platform.startswith("linux"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            except OSError as exc:
+                log.debug("could not lower the indexing thread's priority: %s", exc)
 
     @Slot()
     def _on_self_run_requested(self) -> None:

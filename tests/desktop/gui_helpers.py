@@ -124,10 +124,12 @@ def overlap(m: Moment, scene: SceneSpec) -> float:
 class LatencyProbe(QObject):
     """A GUI-thread timer that records how late each tick fires (the window's responsiveness)."""
 
-    def __init__(self, interval_ms: int = 20) -> None:
+    def __init__(self, interval_ms: int = 20, label: Callable[[], str] = lambda: "") -> None:
         super().__init__()
         self.interval = interval_ms / 1000
         self.late: list[float] = []
+        self.labels: list[str] = []  # what was going on at each tick (e.g. the worker's state)
+        self._label = label
         self._last = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
@@ -140,10 +142,19 @@ class LatencyProbe(QObject):
     def stop(self) -> None:
         self._timer.stop()
 
-    def max_late_ms(self) -> float:
-        return max(self.late, default=0.0) * 1000
+    def max_late_ms(self, label: str | None = None) -> float:
+        late = [x for x, lab in zip(self.late, self.labels, strict=True) if label is None or lab == label]
+        return max(late, default=0.0) * 1000
+
+    def summary(self) -> str:
+        parts = []
+        for lab in dict.fromkeys(self.labels):
+            n = self.labels.count(lab)
+            parts.append(f"{lab or '-'}: {n} ticks, worst {self.max_late_ms(lab):.0f} ms")
+        return "; ".join(parts)
 
     def _on_timer_timeout(self) -> None:
         now = time.perf_counter()
         self.late.append(max(0.0, now - self._last - self.interval))
+        self.labels.append(self._label())
         self._last = now
