@@ -246,6 +246,18 @@ def _scan_packets(container: Any, stream: Any, tb: float, origin: int) -> _Packe
             stats.eof = True
     except av.error.FFmpegError:
         stats.eof = True  # damaged data early on; sample_frames reports how far it gets
+    if not stats.eof and not (stream.duration or container.duration):
+        # No duration in the header (raw or live-recorded streams): measure it by demuxing on;
+        # still ~50x cheaper than decoding the file.
+        try:
+            for packet in container.demux(stream):
+                pts = packet.pts if packet.pts is not None else packet.dts
+                if packet.size and pts is not None:
+                    dur = packet.duration * tb if packet.duration else 0.0
+                    stats.end = max(stats.end, (pts - origin) * tb + dur)
+        except av.error.FFmpegError:
+            pass
+        stats.eof = True
     if stats.count == 0:
         raise MediaError("cannot decode: no video data could be read (damaged or incomplete file?)")
     stats.all_keyframes = stats.all_keyframes or (stats.count >= 3 and len(stats.keyframes) == stats.count)

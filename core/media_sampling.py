@@ -17,6 +17,7 @@ See docs/media-notes.md for the measured speeds behind the choice of strategy.
 
 from __future__ import annotations
 
+import errno
 import math
 import threading
 from collections.abc import Iterator
@@ -27,7 +28,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .media_io import FrameConverter, MediaError, av_error_text, configure_decoder, stream_sar, video_stream
+from .media_io import (
+    FrameConverter,
+    MediaError,
+    av_error_text,
+    configure_decoder,
+    os_error_text,
+    stream_sar,
+    video_stream,
+)
 
 if TYPE_CHECKING:
     from .media import ProbeInfo
@@ -43,6 +52,11 @@ MAX_GOP_BYTES = 48 * 1024 * 1024
 MAX_GOP_PACKETS = 1500
 # With no keyframe flag in this many packets, the flags are not trusted (raw or odd streams).
 UNFLAGGED_PACKETS = 300
+# Read errors that mean "the storage failed", not "the file is damaged".
+_DEVICE_ERRNOS = frozenset(
+    {errno.EIO, errno.ENXIO, errno.ENODEV, errno.ESTALE, errno.ENOENT, errno.EACCES, errno.EPERM}
+    | ({errno.ENOMEDIUM} if hasattr(errno, "ENOMEDIUM") else set())
+)
 
 
 @dataclass(frozen=True)
@@ -226,6 +240,10 @@ class _Sampler:
             except StopIteration:
                 return
             except (av.error.FFmpegError, OSError) as exc:
+                if isinstance(exc, OSError) and getattr(exc, "errno", None) in _DEVICE_ERRNOS:
+                    # The drive went away or fails: not a damaged file, so not a truncation
+                    # (the caller should keep the file's old state, not half of it).
+                    raise MediaError(os_error_text(exc)) from None
                 if isinstance(exc, OSError) and not isinstance(exc, av.error.FFmpegError):
                     raise MediaError(av_error_text(exc, when="read error")) from None
                 return  # damaged or cut-off data: what was read so far is all there is
@@ -278,10 +296,11 @@ class _Sampler:
         if partial or not self.trust_flags:
             # No look-ahead: decode the whole chunk if it holds any target, so that later chunks
             # of the same GOP stay decodable; otherwise skip it and let the next keyframe serve.
+            # Without trustworthy keyframe flags nothing may be skipped at all.
             has_target = self.target_index_time(self.planned) < chunk_end
             while self.target_index_time(self.planned) < chunk_end:
                 self.planned += 1
-            if has_target:
+            if has_target or not self.trust_flags:
                 yield from self.send_range(gop, len(gop) - 1, head_is_key)
                 self.in_sync = True
             else:
@@ -290,6 +309,7 @@ class _Sampler:
 
         need_key = False
         need_upto: float | None = None
+        inner: list[float] = []  # targets decoded inside the GOP (exactly, not from a keyframe)
         last_target: float | None = None
         while True:
             target = self.target_index_time(self.planned)
@@ -302,6 +322,7 @@ class _Sampler:
                 need_key = True
             else:
                 need_upto = target
+                inner.append(target)
             last_target = target
             self.planned += 1
         if next_key_t is None and key_t is not None:
@@ -310,12 +331,13 @@ class _Sampler:
             tail = max(chunk_end - self.every, last_target if last_target is not None else -math.inf)
             if tail - key_t > self.frame_dur:
                 need_upto = max(need_upto if need_upto is not None else -math.inf, tail)
+                inner.append(tail)
             else:
                 need_key = True
 
         if need_upto is not None:
             last = self.last_packet_index(gop, times, need_upto)
-            yield from self.send_range(gop, last, head_is_key)
+            yield from self.send_range(gop, last, head_is_key, inner)
             self.in_sync = last == len(gop) - 1
         elif need_key and key_t is not None:
             yield from self.decoder.send(gop[0])
@@ -342,31 +364,46 @@ class _Sampler:
             last += 1
         return last
 
-    def send_range(self, gop: list[Any], last: int, head_is_key: bool) -> Iterator[tuple[float, Any]]:
-        """Decode gop[0..last]; non-reference frames are skipped, leading pictures dropped."""
-        key_t = self.packet_time(gop[0]) if head_is_key and gop[0].is_keyframe else None
+    def send_range(
+        self, gop: list[Any], last: int, head_is_key: bool, exact: list[float] | None = None
+    ) -> Iterator[tuple[float, Any]]:
+        """Decode gop[0..last]; leading pictures after a skipped GOP are dropped.
+
+        Non-reference frames are skipped (nothing depends on them: ~30-40% less decoding with
+        B-frames), except the frame nearest each time in ``exact``, so that targets land on the
+        exact frame rather than on a neighbouring reference frame.
+        """
+        times = [self.packet_time(p) for p in gop[: last + 1]]
+        keep = set()
+        for target in exact or ():
+            candidates = [(abs(t - target), i) for i, t in enumerate(times) if t is not None]
+            if candidates:
+                keep.add(min(candidates)[1])
+        key_t = times[0] if head_is_key and gop[0].is_keyframe else None
         was_in_sync = self.in_sync
         for i in range(last + 1):
             packet = gop[i]
             if i == 0 and head_is_key:
                 yield from self.decoder.send(packet, "DEFAULT")
                 continue
-            t = self.packet_time(packet)
+            t = times[i]
             if not was_in_sync and key_t is not None and t is not None and t < key_t:
                 # Open-GOP leading pictures reference the GOP we skipped: they would decode
                 # to garbage, so they are never sent.
                 continue
-            yield from self.decoder.send(packet, "NONREF")
+            yield from self.decoder.send(packet, "DEFAULT" if i in keep else "NONREF")
 
     # -- seek ---------------------------------------------------------------------------------
 
     def run_seek(self, cancel: threading.Event | None) -> Iterator[tuple[float, Any]]:
-        """One seek per target; every frame of an intra-only codec is a keyframe, so a seek lands on
-        (or just before) the wanted frame and one or two frames are decoded per sample."""
+        """Seek to each target when a keyframe lies between here and there, then decode forward.
+
+        For intra-only codecs every frame is a keyframe: the seek lands on (or just before) the
+        wanted frame and one or two frames are decoded per sample, reading little of the file.
+        """
         import av
 
         duration = max(self.info.duration, self.frame_dur)
-        seek_gap = max(4 * self.frame_dur, min(self.info.keyframe_interval or 1.0, 5.0))
         seekable = True
         packets: Iterator[Any] | None = None
         keyed = False
@@ -374,7 +411,7 @@ class _Sampler:
             if cancel is not None and cancel.is_set():
                 return
             target = self.picker.target
-            if packets is None or (seekable and target - self.last_packet_t > seek_gap):
+            if seekable and (packets is None or self.worth_seeking(target)):
                 if packets is not None or target > 0:
                     try:
                         self.container.seek(
@@ -385,6 +422,7 @@ class _Sampler:
                     except (av.error.FFmpegError, OSError):
                         seekable = False  # read on from where we are instead
                 packets = self.demux(cancel)
+            assert packets is not None
             k_before = self.picker.k
             for packet in packets:
                 if packet.is_keyframe:
@@ -392,9 +430,10 @@ class _Sampler:
                 elif not keyed:
                     continue
                 t = self.packet_time(packet)
-                if self.info.intra_only and t is not None and t < target - 1.5 * self.frame_dur:
+                early = t is not None and t < target - 0.5 * self.frame_dur
+                if early and self.info.intra_only and t < target - 1.5 * self.frame_dur:
                     continue  # every packet decodes alone: skip straight to the wanted one
-                yield from self.decoder.send(packet, "DEFAULT")
+                yield from self.decoder.send(packet, "NONREF" if early else "DEFAULT")
                 if self.picker.k > k_before:
                     break
             else:
@@ -403,6 +442,19 @@ class _Sampler:
                 if self.picker.k == k_before:
                     break  # nothing more to read
                 packets = None
+
+    def worth_seeking(self, target: float) -> bool:
+        """True if a keyframe lies after what was read and at or before ``target``."""
+        if target <= self.last_packet_t:
+            return False
+        entries = self.stream.index_entries
+        if len(entries) > 1:
+            # The demuxer's index (MP4 sample table, Matroska cues) says where keyframes are.
+            i = entries.search_timestamp(self.origin + int(target / self.tb), backward=True)
+            if i >= 0:
+                return (entries[i].timestamp - self.origin) * self.tb > self.last_packet_t + 1e-6
+        gap = self.info.keyframe_interval or 1.0
+        return target - self.last_packet_t > max(gap, 4 * self.frame_dur)
 
     # -- truncation -------------------------------------------------------------------------------
 
