@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return app.exec()
     finally:
         window.shutdown()
+        window.deleteLater()
         library.close()
 
 

@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         hl.addWidget(self.search_bar)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(2)
         self.results.setMinimumWidth(250)
         self.splitter.addWidget(self.folders)
         self.splitter.addWidget(self.results)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from collections import OrderedDict
+
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 from reelseek.core.types import Moment
@@ -18,6 +20,23 @@ TEXT_BLOCK = 60
 
 class ResultCardDelegate(QStyledItemDelegate):
     """Fixed-size cards so the grid lays out without measuring text (uniform item sizes)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        # Smooth scaling on every repaint (hover, scroll) costs more than the rest of the card.
+        self._scaled: OrderedDict[tuple[int, int, int], QPixmap] = OrderedDict()
+
+    def _fit(self, pixmap: QPixmap, size: QSize) -> QPixmap:
+        key = (pixmap.cacheKey(), size.width(), size.height())
+        scaled = self._scaled.get(key)
+        if scaled is None:
+            scaled = pixmap.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            self._scaled[key] = scaled
+            while len(self._scaled) > 300:
+                self._scaled.popitem(last=False)
+        else:
+            self._scaled.move_to_end(key)
+        return scaled
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(CARD_WIDTH, PAD + THUMB_HEIGHT + TEXT_BLOCK + PAD)
@@ -51,9 +70,7 @@ class ResultCardDelegate(QStyledItemDelegate):
     def _paint_thumbnail(self, painter: QPainter, rect: QRect, pixmap: QPixmap | None, m: Moment) -> None:
         painter.fillRect(rect, QColor("#0e0f11"))
         if pixmap is not None:
-            scaled = pixmap.scaled(
-                rect.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-            )
+            scaled = self._fit(pixmap, rect.size())
             x = rect.left() + (rect.width() - scaled.width()) // 2
             y = rect.top() + (rect.height() - scaled.height()) // 2
             painter.drawPixmap(x, y, scaled)

@@ -48,7 +48,7 @@ class IndexStatusWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.text = QLabel("Idle")
+        self.text = QLabel("Ready")
         self.text.setObjectName("IndexStatusText")
         self.text.setMinimumWidth(120)
         self.bar = QProgressBar()
