@@ -164,8 +164,8 @@ class IndexWorker(QObject):
         if report is not None:
             for path, reason in report.errors:
                 self.error.emit(path, reason)
+        self._set_state(IDLE)  # before finished: a slot on finished sees the worker idle
         self.finished.emit(report)
-        self._set_state(IDLE)
 
     def _on_library_progress(self, p: IndexProgress) -> None:
         # Called by core on this thread between batches; signals carry it to the GUI thread.

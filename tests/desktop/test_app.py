@@ -5,14 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
-
-import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
-from pytestqt.qtbot import QtBot
-from reelseek.desktop import app as app_module
-from reelseek.desktop.main_window import MainWindow
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,19 +37,36 @@ def test_the_window_modules_do_not_import_torch() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_main_opens_the_window_and_quits_cleanly(qtbot: QtBot, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[MainWindow] = []
+def test_main_opens_the_window_and_quits_cleanly(tmp_path: Path) -> None:
+    """In a child process: quitting an app's event loop inside the test process would end later tests' loops."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from reelseek.desktop import app
+        from reelseek.desktop.main_window import MainWindow
 
-    def look_and_quit() -> None:
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        seen.extend(windows)
-        QApplication.instance().quit()
+        qapp = QApplication(["reelseek"])
+        seen = []
 
-    QTimer.singleShot(300, look_and_quit)
-    code = app_module.main(["reelseek", "--model", "reelseek-test-tiny", "--device", "cpu"])
-    assert code == 0
-    assert len(seen) == 1
-    window = seen[0]
-    assert window.library.paths.data == home, "REELSEEK_HOME decides where the library lives"
-    assert window.library.model_id() == "reelseek-test-tiny"
-    assert not window.worker.is_running(), "quitting stopped the indexing thread"
+        def look_and_quit():
+            seen.extend(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
+            qapp.quit()
+
+        QTimer.singleShot(500, look_and_quit)
+        code = app.main(["reelseek", "--model", "reelseek-test-tiny", "--device", "cpu"])
+        w = seen[0]
+        print("RESULT", code, len(seen), w.library.paths.data, w.library.model_id(), w.worker.is_running())
+        """
+    )
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "REELSEEK_HOME": str(tmp_path / "home"),
+        "PYTHONPATH": str(REPO),
+    }
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    result = next(line for line in out.stdout.splitlines() if line.startswith("RESULT")).split()
+    assert result[1:] == ["0", "1", str(tmp_path / "home"), "reelseek-test-tiny", "False"], out.stdout
