@@ -57,6 +57,8 @@ class IndexWorker(QObject):
         self.moveToThread(self._thread)
         self._run_requested.connect(self._on_self_run_requested)
         self._thread.started.connect(self._on_thread_started)
+        # Qt's idiom for freeing a worker: deleted by its own thread as that thread ends.
+        self._thread.finished.connect(self.deleteLater)
         self._thread.start(QThread.Priority.LowPriority)
 
     # --- called from the GUI thread ---------------------------------------------------------

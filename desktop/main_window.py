@@ -273,7 +273,6 @@ class MainWindow(QMainWindow):
         self.thumbnails.shutdown()
         self.library_runner.shutdown()
         self.player.shutdown()
-        self.worker.deleteLater()  # lives on no thread now; the GUI thread's event loop frees it
 
     # --- events -----------------------------------------------------------------------------
 

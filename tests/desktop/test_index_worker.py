@@ -22,7 +22,6 @@ def worker(lib: FakeLibrary) -> IndexWorker:
     w = IndexWorker(lib)  # type: ignore[arg-type]
     yield w
     assert w.stop(5000)
-    w.deleteLater()
 
 
 def test_progress_file_done_and_finished_come_through_signals(
@@ -118,4 +117,3 @@ def test_stop_while_paused_ends_the_thread(qtbot: QtBot, lib: FakeLibrary) -> No
     assert not w.is_running()
     assert lib.batches_done < 1000
     w.request_index()  # ignored after stop, no crash
-    w.deleteLater()
