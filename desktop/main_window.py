@@ -168,17 +168,17 @@ class MainWindow(QMainWindow):
         """Space/J/K/L/I/O drive the player from anywhere in the window; text fields keep their keys
         (a focused QLineEdit claims printable keys before shortcuts see them)."""
         keys = {
-            "Space": self.player.toggle_play,
-            "J": self.player.shuttle_reverse,
-            "K": self.player.pause,
-            "L": self.player.shuttle_forward,
-            "I": self.player.jump_in,
-            "O": self.player.jump_out,
+            "Space": "toggle_play",
+            "J": "shuttle_reverse",
+            "K": "pause",
+            "L": "shuttle_forward",
+            "I": "jump_in",
+            "O": "jump_out",
         }
-        for key, slot in keys.items():
+        for key, method in keys.items():
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-            shortcut.activated.connect(slot)
+            shortcut.activated.connect(lambda method=method: getattr(self.player, method)())
 
     def _action(self, menu: object, text: str, icon_name: str, shortcut: object) -> QAction:
         action = QAction(theme.icon(icon_name), text, self) if icon_name else QAction(text, self)

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from reelseek.desktop.main_window import MainWindow
 from reelseek.desktop.status_widget import ErrorListDialog
@@ -161,3 +162,21 @@ def test_geometry_is_remembered(qtbot: QtBot, make_window: MakeWindow) -> None:
     w.close()
     w2 = make_window()
     assert (w2.width(), w2.height()) == (795, 700)
+
+
+def test_player_keys_work_window_wide_but_not_while_typing(qtbot: QtBot, make_window: MakeWindow) -> None:
+    w = make_window()
+    w.pages.setCurrentIndex(1)
+    calls: list[str] = []
+    w.player.shuttle_forward = lambda: calls.append("L")  # type: ignore[method-assign]
+    w.activateWindow()
+    # Window shortcuts fire only in the active window; offscreen activation is asynchronous.
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
+    w.search_bar.field.setFocus()
+    qtbot.keyClicks(w.search_bar.field, "lol")
+    assert w.search_bar.field.text() == "lol"
+    assert calls == [], "typing an l in the search field is text, not a shuttle"
+    w.results.show_results([moment("a.mp4")])
+    w.results.view.setFocus()
+    qtbot.keyClick(w.results.view, Qt.Key.Key_L)
+    assert calls == ["L"], "L shuttles while the results grid has focus"

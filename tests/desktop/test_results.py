@@ -77,6 +77,10 @@ def test_drag_out_gives_file_urls(qtbot: QtBot) -> None:
     assert all(u.isLocalFile() for u in mime.urls())
     assert "00:00:05.000 – 00:00:06.000" in mime.text()
     assert model.flags(model.index(0)) & Qt.ItemFlag.ItemIsDragEnabled
+    view = ResultsView(model)
+    qtbot.addWidget(view)
+    model.setParent(view)
+    assert view.dragEnabled() and view.dragDropMode() == ResultsView.DragDropMode.DragOnly
 
 
 def test_keyboard_navigation_and_enter_plays(qtbot: QtBot, view: ResultsView) -> None:
