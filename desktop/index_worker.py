@@ -30,7 +30,7 @@ class IndexWorker(QObject):
     """
 
     progress = Signal(object)  # IndexProgress
-    file_done = Signal(str)  # path of a file that finished embedding
+    file_done = Signal(str)  # a file finished; carries the file core last reported as current
     error = Signal(str, str)  # (path or "", reason)
     finished = Signal(object)  # IndexReport, or None when the run failed as a whole
     state_changed = Signal(str)  # idle | loading | scanning | indexing | paused

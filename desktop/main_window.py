@@ -431,6 +431,8 @@ class MainWindow(QMainWindow):
     def _after_folder_removed(self, path: str) -> None:
         self.refresh_library()
         self.search.rerun()
+        if self._folders:
+            self.worker.request_index(embed=self._has_model)  # the pass cancelled for the removal
 
     @Slot(str)
     def _on_folders_remove_requested(self, path: str) -> None:

@@ -180,3 +180,18 @@ def test_player_keys_work_window_wide_but_not_while_typing(qtbot: QtBot, make_wi
     w.results.view.setFocus()
     qtbot.keyClick(w.results.view, Qt.Key.Key_L)
     assert calls == ["L"], "L shuttles while the results grid has focus"
+
+
+def test_removing_a_folder_stops_watching_it(qtbot: QtBot, make_window: MakeWindow, tmp_path: Path) -> None:
+    keep, drop = tmp_path / "keep", tmp_path / "drop"
+    keep.mkdir()
+    drop.mkdir()
+    lib = FakeLibrary(tmp_path / "home", n_files=2)
+    lib.folder_list = [str(keep), str(drop)]
+    w = make_window(lib)
+    qtbot.waitUntil(lambda: len(w.folders.folder_paths()) == 2, timeout=3000)
+    w.folders.list.setCurrentRow(1)
+    w.folders.remove_button.click()
+    qtbot.waitUntil(lambda: w.folders.folder_paths() == [str(keep)], timeout=3000)
+    assert lib.folder_list == [str(keep)]
+    assert w.watcher.roots() == [str(keep)]
