@@ -33,7 +33,10 @@ class Settings:
         raw = _migrate(raw)
         known = {f.name for f in fields(cls)}
         s = cls(**{k: v for k, v in raw.items() if k in known})
-        s.validate()
+        try:
+            s.validate()
+        except (ValueError, TypeError):
+            return cls()  # a hand-edited file with a bad value must not stop the app starting
         return s
 
     def save(self, file: Path) -> None:

@@ -12,6 +12,9 @@ from .types import Moment
 
 log = logging.getLogger(__name__)
 
+PRUNE_EVERY = 64
+_writes: dict[Path, int] = {}
+
 
 class ThumbnailCache:
     """JPEG thumbnails keyed by file content and time, pruned oldest-first past ``limit_mb``.
@@ -50,7 +53,7 @@ class ThumbnailCache:
             tmp = target.with_suffix(".tmp")
             tmp.write_bytes(data)
             os.replace(tmp, target)
-            self._prune()
+            self._maybe_prune()
         except OSError as e:
             log.warning("thumbnail cache not writable: %s", e)
         return data
@@ -63,6 +66,14 @@ class ThumbnailCache:
             args.append(model_id)
         row = store.conn.execute(sql + " LIMIT 1", args).fetchone()
         return row[0] if row and row[0] else None
+
+    def _maybe_prune(self) -> None:
+        # Walking the cache costs a directory listing per thumbnail folder: do it on the first
+        # write and then every PRUNE_EVERY writes, not on every thumbnail.
+        n = _writes.get(self.folder, 0)
+        _writes[self.folder] = n + 1
+        if n % PRUNE_EVERY == 0:
+            self._prune()
 
     def _prune(self) -> None:
         files = []
