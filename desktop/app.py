@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
+
 from reelseek.core import __version__
 from reelseek.core.paths import HOME_ENV
 from reelseek.desktop import theme

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
 from reelseek.desktop import theme
 from reelseek.desktop.media_kinds import local_paths
 

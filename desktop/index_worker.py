@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
+
 from reelseek.desktop.warmup import load_model_gently
 
 if TYPE_CHECKING:

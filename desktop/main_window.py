@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -18,10 +18,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
 from reelseek.core.types import Filters, IndexProgress, IndexReport, Query, SearchResult
 from reelseek.desktop import theme
 from reelseek.desktop.folders_panel import FoldersWidget
 from reelseek.desktop.index_worker import IndexWorker
+from reelseek.desktop.library_controller import LibraryController
 from reelseek.desktop.media_kinds import DropKind, classify, local_paths
 from reelseek.desktop.notice import NoticeWidget
 from reelseek.desktop.player_widget import KEYS_HELP, PlayerWidget
@@ -30,7 +32,6 @@ from reelseek.desktop.search_bar import SearchBarWidget, _rejection
 from reelseek.desktop.search_controller import SearchController
 from reelseek.desktop.settings_dialog import SettingsDialog
 from reelseek.desktop.status_widget import ErrorListDialog, IndexStatusWidget
-from reelseek.desktop.tasks import TaskRunner
 from reelseek.desktop.thumbnails import ThumbnailLoader
 from reelseek.desktop.watcher import FolderWatcher
 from reelseek.desktop.welcome import WelcomeWidget
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from reelseek.core.types import LibraryStatus, Moment
 
 log = logging.getLogger(__name__)
-REFRESH_MS = 700  # coalesce folder/status refreshes while files finish indexing
 
 
 class MainWindow(QMainWindow):
@@ -66,23 +66,17 @@ class MainWindow(QMainWindow):
         self._has_model = self._check_model()
         self._folders: list[FolderInfo] = []
         self._last_progress: IndexProgress | None = None
-        self._pending_weak: list[Moment] = []  # moments of a "no good match" answer, shown on request
 
         # Background machinery. Why each exists: the worker owns indexing (long, one at a time);
         # the library runner does quick reads and folder writes (single thread: writes in order);
         # the search controller and thumbnail loader have their own pools (see tasks.py).
         self.worker = IndexWorker(library)
-        self.library_runner = TaskRunner("library", max_threads=1, parent=self)
+        self.library_ctl = LibraryController(library, self)
         self.search = SearchController(library, self)
         self.thumbnails = ThumbnailLoader(library, self)
         self.watcher = FolderWatcher(
             rescan_interval_s=library.settings.rescan_interval_s, debounce_ms=watch_debounce_ms, parent=self
         )
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(REFRESH_MS)
-        self._refresh_timer.timeout.connect(self.refresh_library)
-
         # Widgets.
         self.welcome = WelcomeWidget(library, self)
         self.notice = NoticeWidget(self)
@@ -195,6 +189,10 @@ class MainWindow(QMainWindow):
         w.finished.connect(self._on_worker_finished)
         w.state_changed.connect(self._on_worker_state_changed)
         self.watcher.folders_changed.connect(self._on_watcher_folders_changed)
+        self.library_ctl.refreshed.connect(self._on_library_ctl_refreshed)
+        self.library_ctl.folders_added.connect(self._on_library_ctl_folders_added)
+        self.library_ctl.folder_removed.connect(self._on_library_ctl_folder_removed)
+        self.library_ctl.failed.connect(lambda msg: self.notice.show_notice(msg, "error"))
         self.search_bar.search_requested.connect(self._on_search_bar_search_requested)
         self.search_bar.cleared.connect(self._on_search_bar_cleared)
         self.search_bar.rejected_drop.connect(lambda msg: self.notice.show_notice(msg, "warning"))
@@ -219,38 +217,18 @@ class MainWindow(QMainWindow):
 
     def add_folders(self, paths: Sequence[str | Path]) -> None:
         """Watch these folders and index them in the background."""
-        folders = [str(p) for p in paths]
-        library = self.library
-
-        def add() -> list[str]:
-            for p in folders:
-                library.add_folder(p)
-            return folders
-
-        self.library_runner.run(add, result=self._on_folders_added, error=self._on_library_error)
+        self.library_ctl.add_folders(paths)
 
     def remove_folder(self, path: str) -> None:
         self.worker.cancel_current()  # its files are about to go; no point finishing them
-        library = self.library
-        self.library_runner.run(
-            lambda: library.remove_folder(path),
-            result=lambda _r: self._after_folder_removed(path),
-            error=self._on_library_error,
-        )
+        self.library_ctl.remove_folder(path)
 
     def play_moment(self, moment: Moment) -> None:
         self.player.play_moment(moment)
 
     def refresh_library(self) -> None:
         """Re-read folders and status off the GUI thread, then update the side panel."""
-        if self._closed:
-            return
-        library = self.library
-        self.library_runner.run(
-            lambda: (library.folders(), library.status()),
-            result=self._on_library_refreshed,
-            error=lambda exc: log.warning("library refresh failed: %s", exc),
-        )
+        self.library_ctl.refresh()
 
     def has_model(self) -> bool:
         return self._has_model
@@ -264,14 +242,13 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self._save_geometry()
-        self._refresh_timer.stop()
         self.search_bar.stop()
         self.watcher.stop()
         self.worker.stop()
         self.welcome.model_setup.shutdown()
         self.search.shutdown()
         self.thumbnails.shutdown()
-        self.library_runner.shutdown()
+        self.library_ctl.shutdown()
         self.player.shutdown()
 
     # --- events -----------------------------------------------------------------------------
@@ -311,7 +288,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_worker_file_done(self, _path: str) -> None:
-        self._refresh_timer.start()
+        self.library_ctl.refresh_soon()
 
     @Slot(str, str)
     def _on_worker_error(self, path: str, reason: str) -> None:
@@ -348,14 +325,7 @@ class MainWindow(QMainWindow):
     @Slot(object, object)
     def _on_search_bar_search_requested(self, query: Query, filters: Filters) -> None:
         if not self._has_model:
-            self.results.show_placeholder(
-                "no_model",
-                "No search model yet",
-                "Searching needs the model. Download it or import a weights file; "
-                "browsing folders and settings work meanwhile.",
-                "setup",
-                "Set up the model…",
-            )
+            self.results.show_idle(has_folders=True, has_model=False)  # explain the model, whatever else
             return
         self.search.search(query, filters)
         self.statusBar().showMessage("Searching…")
@@ -370,20 +340,7 @@ class MainWindow(QMainWindow):
     @Slot(object, object, float)
     def _on_search_finished(self, query: Query, result: SearchResult, seconds: float) -> None:
         self.thumbnails.cancel_pending()
-        what = _describe(query)
-        if not result.moments:
-            self.results.show_placeholder("no_match", "Nothing found", f"No moments match {what}.")
-        elif result.no_good_match:
-            self._pending_weak = result.moments
-            self.results.show_placeholder(
-                "no_match",
-                "No good match",
-                f"Nothing in the library looks like {what}; the closest moments score like unrelated footage.",
-                "show_anyway",
-                "Show the closest moments anyway",
-            )
-        else:
-            self.results.show_results(result.moments)
+        self.results.show_search_result(query, result)
         n = len(result.moments)
         self.statusBar().showMessage(f"{n} moment{'s' if n != 1 else ''} · {seconds * 1000:.0f} ms", 8000)
 
@@ -394,41 +351,24 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_results_action_clicked(self, action: str) -> None:
-        if action == "show_anyway":
-            self.results.show_results(self._pending_weak)
-        elif action == "setup":
+        if action == "setup":
             self.pages.setCurrentIndex(0)
         elif action == "add_folder":
             self._on_add_folder_action_triggered()
 
     def _show_idle_placeholder(self) -> None:
-        if not self._folders:
-            self.results.show_placeholder(
-                "empty",
-                "Your library is empty",
-                "Add a footage folder (or drop one on the window). reelseek indexes it in the background.",
-                "add_folder",
-                "Add footage folder…",
-            )
-        elif not self._has_model:
-            self.results.show_placeholder(
-                "no_model", "No search model yet", "Set up the model to index and search.", "setup", "Set up the model…"
-            )
-        else:
-            self.results.show_placeholder(
-                "idle",
-                "Describe a moment",
-                "Type what happens in the shot, drop a still or a clip on the window, or exclude things with -word.",
-            )
+        self.results.show_idle(has_folders=bool(self._folders), has_model=self._has_model)
 
     # --- slots: folders, model, status bar --------------------------------------------------
 
-    def _on_folders_added(self, folders: list[str]) -> None:
+    @Slot(list)
+    def _on_library_ctl_folders_added(self, folders: list[str]) -> None:
         self.pages.setCurrentIndex(1 if self._has_model else self.pages.currentIndex())
         self.refresh_library()
         self.worker.request_index(folders, embed=self._has_model)
 
-    def _after_folder_removed(self, path: str) -> None:
+    @Slot(str)
+    def _on_library_ctl_folder_removed(self, path: str) -> None:
         self.refresh_library()
         self.search.rerun()
         if self._folders:
@@ -438,11 +378,8 @@ class MainWindow(QMainWindow):
     def _on_folders_remove_requested(self, path: str) -> None:
         self.remove_folder(path)
 
-    def _on_library_error(self, exc: BaseException) -> None:
-        self.notice.show_notice(str(exc), "error")
-
-    def _on_library_refreshed(self, data: tuple[list[FolderInfo], LibraryStatus]) -> None:
-        folders, status = data
+    @Slot(object, object)
+    def _on_library_ctl_refreshed(self, folders: list[FolderInfo], status: LibraryStatus) -> None:
         self._apply_folders(folders)
         self.folders.set_status(status)
         for item in status.errors:
@@ -462,7 +399,7 @@ class MainWindow(QMainWindow):
 
     def _load_folders_now(self) -> list[FolderInfo]:
         try:
-            return self.library.folders()
+            return self.library_ctl.folders_now()
         except Exception as exc:
             self.notice.show_notice(f"Could not read the library: {exc}", "error")
             return []
@@ -541,9 +478,3 @@ class MainWindow(QMainWindow):
         self.qsettings.setValue("window/geometry", self.saveGeometry())
         self.qsettings.setValue("window/splitter", self.splitter.saveState())
         self.qsettings.sync()
-
-
-def _describe(query: Query) -> str:
-    parts = [f"“{query.text}”"] if query.text else []
-    parts += [p.name for p in (*query.images, *query.clips)]
-    return " + ".join(parts) or "this query"

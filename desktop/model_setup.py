@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
 from reelseek.desktop import theme
 from reelseek.desktop.settings_dialog import available_models
 from reelseek.desktop.tasks import TaskRunner

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
 from reelseek.desktop import theme
 
 _ICONS = {"info": "search", "warning": "warning", "error": "error"}

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
 from reelseek.core.types import Moment
 from reelseek.desktop import theme
 from reelseek.desktop.results_model import ResultsModel

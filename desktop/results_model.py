@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QPixmap
+
 from reelseek.core.types import Moment
 from reelseek.desktop.timecode import timecode_range
 

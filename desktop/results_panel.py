@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
-from reelseek.core.types import Moment
+
+from reelseek.core.types import Moment, Query, SearchResult
 from reelseek.desktop.results_model import ResultsModel
 from reelseek.desktop.results_view import ResultsView
 
@@ -21,6 +22,7 @@ class ResultsPanelWidget(QStackedWidget):
         self.model = ResultsModel(self)
         self.view = ResultsView(self.model, self)
         self._action = ""
+        self._weak: list[Moment] = []
         page = QWidget()
         page.setObjectName("ResultsPlaceholder")
         self.title = QLabel()
@@ -32,7 +34,7 @@ class ResultsPanelWidget(QStackedWidget):
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.PlainText)  # queries are user text, never markup
         self.button = QPushButton()
-        self.button.clicked.connect(lambda: self.action_clicked.emit(self._action))
+        self.button.clicked.connect(self._on_button_clicked)
         layout = QVBoxLayout(page)
         layout.addStretch(2)
         layout.addWidget(self.title)
@@ -54,6 +56,49 @@ class ResultsPanelWidget(QStackedWidget):
         self.button.setVisible(bool(action))
         self.setCurrentIndex(0)
 
+    def show_idle(self, *, has_folders: bool, has_model: bool) -> None:
+        """Why there are no results yet: no folders, no model, or no query."""
+        if not has_folders:
+            self.show_placeholder(
+                "empty",
+                "Your library is empty",
+                "Add a footage folder (or drop one on the window). reelseek indexes it in the background.",
+                "add_folder",
+                "Add footage folder…",
+            )
+        elif not has_model:
+            self.show_placeholder(
+                "no_model",
+                "No search model yet",
+                "Searching needs the model. Download it or import a weights file; "
+                "browsing folders and settings work meanwhile.",
+                "setup",
+                "Set up the model…",
+            )
+        else:
+            self.show_placeholder(
+                "idle",
+                "Describe a moment",
+                "Type what happens in the shot, drop a still or a clip on the window, or exclude things with -word.",
+            )
+
+    def show_search_result(self, query: Query, result: SearchResult) -> None:
+        """The cards, or a clear "no good match" instead of noise (the weak moments stay one click away)."""
+        what = describe_query(query)
+        if not result.moments:
+            self.show_placeholder("no_match", "Nothing found", f"No moments match {what}.")
+        elif result.no_good_match:
+            self._weak = list(result.moments)
+            self.show_placeholder(
+                "no_match",
+                "No good match",
+                f"Nothing in the library looks like {what}; the closest moments score like unrelated footage.",
+                "show_anyway",
+                "Show the closest moments anyway",
+            )
+        else:
+            self.show_results(result.moments)
+
     def show_results(self, moments: Sequence[Moment]) -> None:
         self._state = "results"
         self.model.set_moments(moments)
@@ -67,3 +112,15 @@ class ResultsPanelWidget(QStackedWidget):
 
     def placeholder_text(self) -> str:
         return f"{self.title.text()}\n{self.text.text()}" if self.currentIndex() == 0 else ""
+
+    def _on_button_clicked(self) -> None:
+        if self._action == "show_anyway":
+            self.show_results(self._weak)
+        else:
+            self.action_clicked.emit(self._action)
+
+
+def describe_query(query: Query) -> str:
+    parts = [f"“{query.text}”"] if query.text else []
+    parts += [p.name for p in (*query.images, *query.clips)]
+    return " + ".join(parts) or "this query"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
+
 from reelseek.core.types import Moment
 from reelseek.desktop import file_actions, theme
 from reelseek.desktop.results_delegate import ResultCardDelegate

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
+
 from reelseek.core.types import Filters, Query
 from reelseek.desktop import theme
 from reelseek.desktop.media_kinds import DropKind, classify, local_paths

@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
+
 from reelseek.core.types import Filters, Query, SearchResult
 from reelseek.desktop.tasks import TaskRunner
 from reelseek.desktop.warmup import load_model_gently

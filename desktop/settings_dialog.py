@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
 from reelseek.core.paths import HOME_ENV
 from reelseek.core.settings import Settings
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
 from reelseek.desktop import file_actions, theme
 from reelseek.desktop.timecode import eta_text
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QPixmap
+
 from reelseek.core.types import Moment
 from reelseek.desktop.results_model import ThumbKey, thumb_key
 from reelseek.desktop.tasks import TaskRunner

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
 from reelseek.desktop import theme
 from reelseek.desktop.media_kinds import local_paths
 from reelseek.desktop.model_setup import ModelSetupWidget
