@@ -73,6 +73,7 @@ def light_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
 def theme_applied(qapp: object) -> None:
     """The real look (screenshots and paint tests should see what users see)."""
     from PySide6.QtWidgets import QApplication
+
     from reelseek.desktop import theme
 
     app = QApplication.instance()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread
+
 from reelseek.core.library import FileInfo, FolderInfo, LibraryError
 from reelseek.core.paths import data_paths
 from reelseek.core.settings import Settings

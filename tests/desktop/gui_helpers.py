@@ -10,10 +10,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QTimer
 from pytestqt.qtbot import QtBot
+
 from reelseek.core.library import Library
 from reelseek.core.types import IndexReport, Moment
 from reelseek.desktop.main_window import MainWindow
-
 from tests.desktop.fakes import Recorder
 from tests.synth.scenes import all_triples
 from tests.synth.videos import SceneSpec, VideoSpec, make_library, write_video

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
+
 from reelseek.core.library import Library
 from reelseek.core.types import IndexProgress
 from reelseek.desktop.main_window import MainWindow
-
 from tests.desktop.fakes import Recorder
 from tests.desktop.frames import closest_scene, scene_references, source_frame
 from tests.desktop.gui_helpers import (

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
+
 from reelseek.core.types import IndexProgress
 from reelseek.desktop.index_worker import IndexWorker
-
 from tests.desktop.fakes import FakeLibrary, Recorder
 
 

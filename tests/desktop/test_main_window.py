@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+
 from reelseek.desktop.main_window import MainWindow
 from reelseek.desktop.status_widget import ErrorListDialog
-
 from tests.desktop.fakes import FakeLibrary, moment
 from tests.desktop.test_search_bar import drop_event
 

@@ -9,11 +9,11 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
+
 from reelseek.desktop import file_actions
 from reelseek.desktop.results_model import ResultsModel
 from reelseek.desktop.results_view import ResultsView
 from reelseek.desktop.thumbnails import ThumbnailLoader
-
 from tests.desktop.fakes import FakeLibrary, Recorder, moment
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
+
 from reelseek.core.library import Library
 from reelseek.core.types import IndexProgress
 from reelseek.desktop.main_window import MainWindow
-
 from tests.desktop.fakes import Recorder
 from tests.desktop.gui_helpers import generate_footage, open_window, search, wait_for_report
 from tests.desktop.test_results import double_click

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
+
 from reelseek.core.library import Library
 from reelseek.core.settings import Settings
 from reelseek.desktop.model_setup import ModelSetupWidget
 from reelseek.desktop.settings_dialog import HOME_KEY, SettingsDialog
-
 from tests.desktop.fakes import Recorder
 
 

@@ -8,6 +8,7 @@ import time
 import pytest
 from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
+
 from reelseek.desktop.tasks import TaskRunner
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from reelseek.desktop.timecode import clock, eta_text, timecode, timecode_range
 
 
