@@ -33,6 +33,7 @@ __all__ = [
     "SampledFrame",
     "TruncatedMediaError",
     "choose_strategy",
+    "effective_every",
     "encode_jpeg",
     "is_video_candidate",
     "load_image",
@@ -75,6 +76,19 @@ def choose_strategy(info: ProbeInfo, every: float) -> str:
     return "sequential"
 
 
+def effective_every(info: ProbeInfo, every: float, max_every: float | None = None) -> float:
+    """The sampling interval to use when up to ``max_every`` is acceptable for speed.
+
+    Decoding only keyframes costs ~10x less than decoding into GOPs (docs/media-notes.md). If
+    the file's keyframes are too sparse for ``every`` but no sparser than ``max_every``,
+    sampling once per keyframe is returned instead; otherwise ``every`` itself.
+    """
+    gop = info.keyframe_interval
+    if max_every is None or info.intra_only or gop is None or choose_strategy(info, every) != "sequential":
+        return every
+    return gop if every < gop <= max_every else every
+
+
 def sample_frames(
     path: Path,
     *,
@@ -85,6 +99,7 @@ def sample_frames(
     info: ProbeInfo | None = None,
     cancel: threading.Event | None = None,
     threads: int = 2,
+    max_every: float | None = None,
 ) -> Iterator[SampledFrame]:
     """Yield about one frame per ``every`` seconds covering the whole file, in increasing time.
 
@@ -102,7 +117,9 @@ def sample_frames(
         strategy: "auto" (choose_strategy), "keyframes", "sequential" or "seek".
         info: probe() result if the caller already has it.
         cancel: set it to stop early; the generator then simply ends.
-        threads: decoder threads (2 suits a 2-core machine shared with the image encoder).
+        threads: decoder threads (see docs/media-notes.md for the trade-off).
+        max_every: with strategy "auto", accept sampling as sparse as this when it lets only
+            keyframes be decoded (effective_every); None keeps ``every`` strictly.
 
     Raises:
         MediaError: the file cannot be used (raised before anything is yielded).
@@ -118,6 +135,7 @@ def sample_frames(
     if info is None:
         info = probe(path)
     if strategy == "auto":
+        every = effective_every(info, every, max_every)
         strategy = choose_strategy(info, every)
     yield from sample(
         path,

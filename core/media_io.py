@@ -6,7 +6,6 @@ import errno
 import math
 import os
 import stat
-import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -281,8 +280,3 @@ def frame_from_rgb(rgb: np.ndarray) -> Any:
     import av
 
     return av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb, dtype=np.uint8), format="rgb24")
-
-
-def fs_name(path: Path) -> str:
-    """Printable file name for messages, even for non-UTF-8 names."""
-    return os.fsdecode(path).encode(sys.getfilesystemencoding(), "surrogateescape").decode("utf-8", "replace")

@@ -110,10 +110,18 @@ def _decode_all(path: Path, thread_type: str | None) -> int:
         return sum(1 for _ in container.decode(stream))
 
 
-def run(folder: Path, repeat: int, everies: list[float], baseline: bool, threads: int) -> None:
+def _demux_only(path: Path) -> int:
+    """Floor: read every video packet without decoding."""
+    with av.open(str(path)) as container:
+        return sum(1 for p in container.demux(container.streams.video[0]) if p.size)
+
+
+def run(folder: Path, repeat: int, everies: list[float], baseline: bool, threads: int, match: str) -> None:
     from reelseek.core import media
 
-    files = sorted(folder.glob("h264_*.mp4"), key=lambda p: (p.stem.split("_")[1], int(p.stem.split("gop")[1])))
+    files = sorted(
+        folder.glob(f"h264_*{match}*.mp4"), key=lambda p: (p.stem.split("_")[1], int(p.stem.split("gop")[1]))
+    )
     if not files:
         sys.exit(f"no footage in {folder}; run `make` first")
     print(f"best wall of {repeat}; vs/s = video-seconds per wall-second; cpu = CPU ms per video-second")
@@ -122,6 +130,7 @@ def run(folder: Path, repeat: int, everies: list[float], baseline: bool, threads
         info = media.probe(path)
         methods: list[tuple[str, float, Callable[[], int]]] = []
         if baseline:
+            methods.append(("floor: demux only", 0.0, lambda p=path: _demux_only(p)))
             methods.append(("baseline: decode all, 1 thread", 0.0, lambda p=path: _decode_all(p, None)))
             methods.append(("baseline: decode all, FRAME x2", 0.0, lambda p=path: _decode_all(p, "FRAME")))
         for every in everies:
@@ -157,11 +166,12 @@ def main() -> None:
     p_run.add_argument("--every", type=float, nargs="+", default=[1.0, 2.0])
     p_run.add_argument("--threads", type=int, default=2)
     p_run.add_argument("--no-baseline", action="store_true")
+    p_run.add_argument("--match", default="", help="only files whose name contains this, e.g. 1080p_gop2")
     args = parser.parse_args()
     if args.cmd == "make":
         make(args.out)
     else:
-        run(args.dir, args.repeat, args.every, not args.no_baseline, args.threads)
+        run(args.dir, args.repeat, args.every, not args.no_baseline, args.threads, args.match)
 
 
 if __name__ == "__main__":

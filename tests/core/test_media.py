@@ -13,9 +13,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+
 from reelseek.core import media
 from reelseek.core.media import MediaError, TruncatedMediaError
-
 from tests.footage import real_clip
 
 os.environ.setdefault("SVT_LOG", "1")  # keep libsvtav1's banner out of the test output
@@ -280,6 +280,16 @@ def test_probe_creation_time_and_audio(tmp_path: Path):
     info = media.probe(path)
     assert info.has_audio
     assert info.creation_time is not None and info.creation_time.startswith("2023-05-01T10:20:30")
+
+
+def test_max_every_trades_density_for_keyframes(clips: dict[str, Clip]):
+    info = media.probe(clips["h264-longgop.mp4"].path)  # a keyframe every 3 s
+    assert media.effective_every(info, 1.0) == 1.0
+    assert media.effective_every(info, 1.0, max_every=2.0) == 1.0  # 3 s is too sparse
+    assert media.effective_every(info, 1.0, max_every=3.5) == pytest.approx(3.0)
+    assert media.effective_every(media.probe(clips["h264.mp4"].path), 1.0, max_every=3.0) == 1.0  # dense enough
+    frames = list(media.sample_frames(clips["h264-longgop.mp4"].path, every=1.0, max_every=3.5))
+    assert [f.t for f in frames] == pytest.approx([0.0, 3.0], abs=1e-3)  # the keyframes only
 
 
 def test_choose_strategy(clips: dict[str, Clip]):
