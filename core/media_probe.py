@@ -26,6 +26,7 @@ _PROBE_MAX_BYTES = 32 * 1024 * 1024
 _PROBE_MAX_PACKETS = 3000
 _PROBE_KEYFRAMES = 6  # enough keyframes over at least _PROBE_MIN_SPAN seconds to trust the GOP
 _PROBE_MIN_SPAN = 10.0
+_HEAD_PACKETS = 48  # packets kept to decode the first picture (B-frame and thread delays)
 _PROBE_INTRA_RUN = 24  # this many keyframes in a row from the start: intra-only
 # Placeholder dates written by muxers that had no clock (Unix and QuickTime epochs).
 _NO_DATE_PREFIXES = ("1970-01-01", "1904-01-01", "0000-00-00", "0001-01-01")
@@ -49,6 +50,10 @@ class ProbeInfo:
     intra_only: bool  # every frame is a keyframe (ProRes, MJPEG, DNxHD...)
     creation_time: str | None  # ISO string from metadata if present
     has_audio: bool
+    # Seconds from the container's start to the video stream's first frame (MPEG-TS audio that
+    # starts earlier, edit lists). Times here count from the first video frame; add this to
+    # seek a player whose clock counts from the container start.
+    start_offset: float = 0.0
 
 
 def probe(path: Path) -> ProbeInfo:
@@ -111,6 +116,7 @@ def probe(path: Path) -> ProbeInfo:
             intra_only=intra_only,
             creation_time=_creation_time(container, stream),
             has_audio=bool(container.streams.audio),
+            start_offset=_start_offset(container, stream, tb),
         )
     except MediaError:
         raise
@@ -172,7 +178,12 @@ def _scan_packets(container: Any, stream: Any, tb: float, origin: int) -> _Packe
             if packet.size == 0:
                 continue
             stats.count += 1
-            if len(stats.head) < 64:
+            # Keep packets from the first keyframe on to decode the first picture (a recording
+            # cut mid-GOP starts with packets that cannot decode); without any keyframe flag,
+            # the first ones.
+            if packet.is_keyframe and not stats.keyframes and stats.head and not stats.head[0].is_keyframe:
+                stats.head.clear()
+            if len(stats.head) < _HEAD_PACKETS:
                 stats.head.append(packet)
             size += packet.size
             pts = packet.pts if packet.pts is not None else packet.dts
@@ -264,6 +275,12 @@ def _duration(container: Any, stream: Any, tb: Fraction, origin: int, stats: _Pa
         container_start = container.start_time / 1_000_000 if container.start_time is not None else 0.0
         return max(0.0, total - max(0.0, stream_start - container_start))
     return stats.end  # no header duration: at least what was read (all of it when stats.eof)
+
+
+def _start_offset(container: Any, stream: Any, tb: Fraction) -> float:
+    if stream.start_time is None or container.start_time is None:
+        return 0.0
+    return max(0.0, round(float(stream.start_time * tb) - container.start_time / 1_000_000, 6))
 
 
 def _container_name(container: Any, path: Path) -> str:

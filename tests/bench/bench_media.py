@@ -120,7 +120,8 @@ def run(folder: Path, repeat: int, everies: list[float], baseline: bool, threads
     from reelseek.core import media
 
     files = sorted(
-        folder.glob(f"h264_*{match}*.mp4"), key=lambda p: (p.stem.split("_")[1], int(p.stem.split("gop")[1]))
+        (p for p in folder.glob("h264_*.mp4") if match in p.name),
+        key=lambda p: (p.stem.split("_")[1], int(p.stem.split("gop")[1])),
     )
     if not files:
         sys.exit(f"no footage in {folder}; run `make` first")

@@ -260,19 +260,19 @@ def test_probe_rotation_swaps_display_size(tmp_path: Path, rotation: int):
     assert (info.width, info.height) == ((240, 320) if rotation in (90, 270) else (320, 240))
 
 
-def test_probe_creation_time_and_audio(tmp_path: Path):
-    path = tmp_path / "meta.mp4"
+def test_probe_creation_time_audio_and_start_offset(tmp_path: Path):
+    path = tmp_path / "meta.mkv"
     with av.open(str(path), "w") as out:
         out.metadata["creation_time"] = "2023-05-01T10:20:30.000000Z"
         video = out.add_stream("libx264", rate=10)
         video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
         audio = out.add_stream("aac", rate=44100)
         for i in range(10):
-            frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
-            frame.pts = i
+            frame = av.VideoFrame.from_ndarray(code_frame(i, 64, 48), format="rgb24")
+            frame.pts = i + 5  # the picture starts 0.5 s after the sound
             out.mux(video.encode(frame))
         out.mux(video.encode())
-        for i in range(10):
+        for i in range(50):
             samples = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
             samples.sample_rate, samples.pts = 44100, i * 1024
             out.mux(audio.encode(samples))
@@ -280,6 +280,11 @@ def test_probe_creation_time_and_audio(tmp_path: Path):
     info = media.probe(path)
     assert info.has_audio
     assert info.creation_time is not None and info.creation_time.startswith("2023-05-01T10:20:30")
+    assert info.start_offset == pytest.approx(0.5, abs=0.03)
+    assert info.duration == pytest.approx(1.0, abs=0.05)
+    first = next(iter(media.sample_frames(path)))
+    assert first.t == 0.0 and read_code(first.pixels) == 0
+    assert media.probe(real_clip("cockatoo.mp4")).start_offset == 0.0
 
 
 def test_max_every_trades_density_for_keyframes(clips: dict[str, Clip]):
@@ -362,6 +367,22 @@ def test_start_time_is_reported_from_stream_start(clips: dict[str, Clip]):
         frames = list(media.sample_frames(clips[name].path, every=1.0))
         assert frames[0].t == pytest.approx(0.0, abs=1e-3)
         assert read_code(frames[0].pixels) == 0
+
+
+def test_recording_cut_mid_gop(clips: dict[str, Clip], tmp_path: Path):
+    # A transport stream cut at an arbitrary packet (as a camera or a capture card leaves it)
+    # starts with frames whose keyframe is gone: they are skipped, times stay consistent.
+    data = clips["h264-start.ts"].path.read_bytes()
+    cut = (len(data) * 2 // 5) // 188 * 188
+    path = tmp_path / "cut.ts"
+    path.write_bytes(data[cut:])
+    info = media.probe(path)
+    assert (info.width, info.height) == (192, 144)
+    for strategy in ("keyframes", "sequential", "seek"):
+        frames = list(media.sample_frames(path, every=0.5, strategy=strategy, info=info))
+        assert frames and frames[-1].t > info.duration - 1.0
+        offsets = {read_code(f.pixels) - round(f.t * 15) for f in frames}
+        assert len(offsets) == 1, (strategy, [(f.t, read_code(f.pixels)) for f in frames])
 
 
 def test_thumbnail_keeps_aspect_and_matches(clips: dict[str, Clip]):
