@@ -74,6 +74,7 @@ def test_same_test_fails_with_shuffled_timestamps(indexed, tmp_path, record_prop
     broken = tmp_path / "home"
     shutil.copytree(home, broken)
     # Shuffle the sampled frames' timestamps inside every file: vectors stay, times lie.
+    # (Kept unsorted: sorting a permutation of a one-segment file would restore it.)
     conn = sqlite3.connect(broken / "library.sqlite3")
     rng = np.random.default_rng(0)
     files = [r[0] for r in conn.execute("SELECT DISTINCT file_id FROM segments")]
@@ -84,7 +85,7 @@ def test_same_test_fails_with_shuffled_timestamps(indexed, tmp_path, record_prop
         k = 0
         for sid, t in rows:
             n = len(t) // 4
-            conn.execute("UPDATE segments SET times=? WHERE id=?", (np.sort(shuffled[k : k + n]).tobytes(), sid))
+            conn.execute("UPDATE segments SET times=? WHERE id=?", (shuffled[k : k + n].astype(np.float32).tobytes(), sid))
             k += n
     conn.commit()
     conn.close()
