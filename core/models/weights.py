@@ -378,16 +378,14 @@ def check_weights_file(path: Path, spec: ModelSpec, *, shown_name: str | None = 
         ModelError: the file cannot be parsed, does not match the architecture exactly, or
             holds NaN/inf values.
     """
-    import torch
 
     shown = shown_name or Path(path).name
     try:
-        state = _load_state_dict(Path(path))
+        bad = _first_non_finite(Path(path))
     except Exception as e:
         raise ModelError(f"{shown} is not a readable weights file (corrupt or truncated?): {_short(e)}") from None
-    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
-    if bad:
-        raise ModelError(f"{shown} holds NaN or infinite values (e.g. in {bad[0]}); it is corrupt")
+    if bad is not None:
+        raise ModelError(f"{shown} holds NaN or infinite values (e.g. in {bad}); it is corrupt")
     try:
         with quiet_open_clip(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "copying into a meta parameter is a no-op"
@@ -400,21 +398,36 @@ def check_weights_file(path: Path, spec: ModelSpec, *, shown_name: str | None = 
         raise ModelError(f"{shown} does not fit {spec.id} ({spec.arch}): {_short(e)}") from None
 
 
-def _load_state_dict(path: Path) -> dict[str, object]:
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
+def _first_non_finite(path: Path) -> str | None:
+    """Parse every tensor (memory-mapped, one at a time) and name the first holding NaN/inf."""
     import torch
 
+    if path.suffix == ".safetensors":
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            keys = list(f.keys())
+            if not keys:
+                raise ValueError("the file holds no tensors")
+            for k in keys:
+                t = f.get_tensor(k)
+                if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                    return k
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's notes about odd pickle protocols in garbage files
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+        try:
+            obj = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError:  # legacy (non-zip) checkpoints cannot be memory-mapped
+            obj = torch.load(str(path), map_location="cpu", weights_only=True)
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
-    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+    if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise ValueError("the checkpoint is not a dictionary of tensors")
-    return obj
+    for k, t in obj.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            return str(k)
+    return None
 
 
 def _short(e: BaseException) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
 from reelseek.core.models import (
     DEFAULT_MODEL_ID,
     TEST_MODEL_ID,
@@ -23,7 +24,6 @@ from reelseek.core.models import (
     weights_path,
 )
 from reelseek.core.models import embedder as embedder_mod
-
 from tests.core.tiny_clip import bundled_spec, write_local_dir
 
 REAL_TEST_MODEL = Path(__file__).resolve().parents[2] / "resources" / "models" / TEST_MODEL_ID
@@ -306,3 +306,17 @@ def test_bundled_test_model_ranks_the_described_scene_first(tmp_path: Path) -> N
     img = emb.encode_frames(np.stack(frames))
     txt = emb.encode_texts([scenes.canonical_caption(c, s, "plain") for c, s in picks])
     assert list((txt @ img.T).argmax(axis=1)) == [0, 1, 2]
+
+
+def test_speed_measurement_runs_on_a_tiny_architecture(tmp_path: Path) -> None:
+    from reelseek.core.models.speed import measure
+    from tests.core.tiny_clip import hub_spec, register_archs
+
+    register_archs(tmp_path)
+    results = measure(hub_spec(), ["fp32", "bf16"], batch_size=4, batches=1, text_repeats=1, threads=1)
+    assert [r.precision for r in results] == ["fp32", "bf16"]
+    assert results[0].min_cosine_to_fp32 == pytest.approx(1.0, abs=1e-6)
+    assert 0.9 < results[1].min_cosine_to_fp32 <= 1.0 + 1e-6
+    assert all(r.images_per_s > 0 and r.text_ms > 0 and r.cpu_ms_per_image > 0 for r in results)
+    assert results[0].row().startswith("| fixture-hub | fp32 | 4 | 1 |")
+    assert all(r.images_per_s_best >= r.images_per_s and r.text_ms_best <= r.text_ms for r in results)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from reelseek.core.models import (
     DownloadCancelled,
     ModelError,
@@ -24,7 +25,6 @@ from reelseek.core.models import (
     load_embedder,
     weights_path,
 )
-
 from tests.core.tiny_clip import (
     OTHER_CFG,
     TINY_CFG,
