@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     ix = sub.add_parser("index", help="index (or update) every video under the given folders")
     ix.add_argument("paths", nargs="*", help="folders to add and index (default: all watched folders)")
     ix.add_argument("--every", type=float, help="seconds between sampled frames (default 1)")
+    ix.add_argument(
+        "--max-every",
+        type=float,
+        help="allow sampling as sparse as this when only keyframes then need decoding (faster)",
+    )
     ix.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     ix.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -144,6 +149,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     lib = _library(args)
     if args.every:
         lib.settings.sample_every = args.every
+    if args.max_every:
+        lib.settings.max_sample_every = max(args.max_every, lib.settings.sample_every)
     cancel = threading.Event()
 
     def on_sigint(signum, frame):  # type: ignore[no-untyped-def]

@@ -226,7 +226,9 @@ class Library:
                 progress(IndexProgress(0, 0, None, 0.0, 0.0, 0.0, phase="finished"))
             return report
         emb = self.load_model(mid)
-        config = self._indexer_config or IndexerConfig(sample_every=self.settings.sample_every)
+        config = self._indexer_config or IndexerConfig(
+            sample_every=self.settings.sample_every, max_every=self.settings.max_sample_every
+        )
         Indexer(self.store, vi, emb, config).run(todo, progress=progress, cancel=cancel, pause=pause, report=report)
         self._mark_complete(mid)
         return report

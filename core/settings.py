@@ -17,6 +17,7 @@ class Settings:
     model_id: str | None = None  # None: the registry's default (or $REELSEEK_MODEL)
     device: str = "auto"  # auto | cpu | cuda | mps
     sample_every: float = 1.0  # seconds between sampled frames
+    max_sample_every: float | None = None  # allow up to this when only keyframes need decoding
     thumb_cache_mb: int = 512  # thumbnail cache size limit
     rescan_interval_s: int = 300  # periodic rescan for drives without reliable file events
     version: int = SETTINGS_VERSION
@@ -52,6 +53,8 @@ class Settings:
             raise ValueError(f"unknown device {self.device!r} (use auto, cpu, cuda or mps)")
         if not 0.1 <= float(self.sample_every) <= 30:
             raise ValueError(f"sample_every must be between 0.1 and 30 seconds, not {self.sample_every}")
+        if self.max_sample_every is not None and float(self.max_sample_every) < float(self.sample_every):
+            raise ValueError("max_sample_every must not be below sample_every")
         if int(self.thumb_cache_mb) < 16:
             raise ValueError("thumbnail cache must be at least 16 MB")
         if int(self.rescan_interval_s) < 10:
