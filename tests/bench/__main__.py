@@ -68,7 +68,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "labels": ("1080p", "720p"),
             "sweep": False,
             "agree": 8,
-            "expansions": [64, 512],
+            "expansions": [64, 512, 1024],
         }
     else:
         base = {
@@ -77,12 +77,12 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "repeat": 3,
             "queries": 300,
             "videos": 40,
-            "embed": 50,
+            "embed": 30,
             "real": True,
             "labels": ("1080p", "720p"),
             "sweep": True,
             "agree": 24,
-            "expansions": [64, 128, 512],
+            "expansions": [64, 128, 512, 1024, 2048],
         }
     if args.sizes:
         base["sizes"] = [int(s) for s in args.sizes.split(",")]

@@ -74,7 +74,6 @@ def _instrument(clock: StageClock) -> None:
 def index_kind(args: dict[str, Any]) -> dict[str, Any]:
     from reelseek.core.indexer import IndexerConfig
     from reelseek.core.library import Library
-
     from tests.bench.embedders import default_embedder
 
     embedder = default_embedder(args.get("precision", "auto"))
@@ -85,7 +84,7 @@ def index_kind(args: dict[str, Any]) -> dict[str, Any]:
     embedder.encode_frames = clock.wrap("encode", embedder.encode_frames)  # type: ignore[method-assign]
     results = []
     for run in args["runs"]:
-        walls, splits, video_s, disk, breakdown, segments = [], [], 0.0, 0, {}, 0
+        walls, splits, video_s, disk, breakdown, segments, frames = [], [], 0.0, 0, {}, 0, 0
         for _ in range(int(run.get("repeat", 1))):
             with tempfile.TemporaryDirectory(prefix="reelseek-bench-") as home:
                 cfg = IndexerConfig(sample_every=float(args.get("every", 1.0)), **run.get("config", {}))
@@ -104,6 +103,9 @@ def index_kind(args: dict[str, Any]) -> dict[str, Any]:
                     raise RuntimeError(f"indexing errors: {report.errors}")
                 video_s = report.video_seconds
                 segments = store.segment_count(embedder.model_id)
+                frames = int(
+                    store.conn.execute("SELECT COALESCE(SUM(LENGTH(times)), 0) / 4 FROM segments").fetchone()[0]
+                )
                 lib.close()
                 after = dict(clock.seconds)
                 split = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in set(after) | set(before)}
@@ -122,6 +124,7 @@ def index_kind(args: dict[str, Any]) -> dict[str, Any]:
                 "wall_s": median(walls),
                 "video_s": video_s,
                 "segments": segments,
+                "frames": frames,
                 "split_s": {k: split.get(k, 0.0) for k in ("decode", "preprocess", "encode", "write")},
                 "disk_bytes": disk,
                 "disk_breakdown": breakdown,

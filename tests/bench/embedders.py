@@ -32,6 +32,7 @@ def default_embedder(precision: str = "auto", seed: int = 0, batch_size: int | N
         batch_size: images per forward pass (the product's default when None).
     """
     import torch
+
     from reelseek.core.models.embedder import create_random_embedder, load_embedder
 
     spec = default_spec()

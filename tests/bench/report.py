@@ -43,8 +43,19 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per target of issue 4: what was measured and whether it is met."""
     rows: list[dict[str, Any]] = []
     idx = results.get("indexing")
-    hd = [f for f in (idx or {}).get("files", []) if f["height"] >= 1080]
+    # The targets are "at 1 sampled frame per second": judged on strict sampling; the keyframe
+    # sampling (max_every, 0.5 frame/s on 2 s GOPs) is shown beside it, never in its place.
+    hd = [f for f in (idx or {}).get("files", []) if f["height"] >= 1080 and f.get("mode", "strict") == "strict"]
     f1080 = hd[0] if hd else None
+    kf = [
+        f for f in (idx or {}).get("files", []) if f1080 and f["file"] == f1080["file"] and f.get("mode") == "keyframes"
+    ]
+    k1080 = kf[0] if kf else None
+
+    def also(key: str, fmt: str) -> str:
+        if not k1080:
+            return ""
+        return f"keyframe sampling ({k1080['every_s']:g} s, not 1 frame/s): " + fmt.format(k1080[key])
 
     def add(name: str, value: str, ok: bool | None, note: str = "") -> None:
         rows.append({"target": name, "measured": value, "met": ok, "note": note})
@@ -54,16 +65,19 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             ">= 80% of the pipeline ceiling (1080p H.264)",
             f"{f1080['fraction_of_ceiling']:.0%}",
             f1080["fraction_of_ceiling"] >= TARGET_CEILING_FRACTION,
+            also("fraction_of_ceiling", "{:.0%}"),
         )
         add(
             ">= 3x the naive baseline (1080p H.264)",
             f"{f1080['multiple_of_naive']:.1f}x",
             f1080["multiple_of_naive"] >= TARGET_NAIVE_MULTIPLE,
+            also("multiple_of_naive", "{:.1f}x"),
         )
         add(
             ">= 30 video-s per wall-s (1080p H.264, default architecture)",
             f"{f1080['reelseek_vps']:.1f}",
             f1080["reelseek_vps"] >= TARGET_1080P_VPS,
+            also("reelseek_vps", "{:.1f}"),
         )
     else:
         for name in ("pipeline ceiling", "naive multiple", "1080p throughput"):
@@ -149,13 +163,14 @@ def _indexing_md(idx: dict[str, Any]) -> list[str]:
         f"### 1. Indexing throughput (video-seconds per wall-second, 1 frame/s, default architecture, "
         f"{idx['precision']} on CPU)",
         "",
-        "| file | size | duration | sampling | **reelseek** | naive baseline | x naive | pipeline ceiling "
+        "| file | size | duration | mode | sampling | **reelseek** | naive baseline | x naive | pipeline ceiling "
         "| % of ceiling | encoder alone | decoder alone |",
-        "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for f in idx["files"]:
         out.append(
-            f"| {f['file']} | {f['width']}x{f['height']} | {f['duration_s']:.0f} s | {f['strategy']} "
+            f"| {f['file']} | {f['width']}x{f['height']} | {f['duration_s']:.0f} s | {f.get('mode', 'strict')} "
+            f"| {f['strategy']}, every {f.get('every_s', 1.0):g} s "
             f"| **{f['reelseek_vps']:.1f}** | {f['naive_vps']:.1f} | {f['multiple_of_naive']:.1f}x "
             f"| {f['ceiling_vps']:.1f} | {f['fraction_of_ceiling']:.0%} | {f['encoder_alone_vps']:.1f} "
             f"| {f['decoder_alone_vps']:.1f} |"
@@ -163,19 +178,30 @@ def _indexing_md(idx: dict[str, Any]) -> list[str]:
     a = idx["all_files"]
     out += [
         "",
-        f"All files in one run: {a['video_s']:.0f} video-s in {a['wall_s']:.1f} s = **{a['vps']:.1f} video-s/s**.",
+        f"All files in one run: {a['video_s']:.0f} video-s in {a['wall_s']:.1f} s = **{a['vps']:.1f} video-s/s** "
+        "(strict 1 frame/s)"
+        + (
+            f"; with keyframe sampling {idx['all_files_keyframes']['vps']:.1f} video-s/s."
+            if idx.get("all_files_keyframes")
+            else "."
+        ),
+        "",
+        "Modes: *strict* samples exactly 1 frame/s (the issue's condition); *keyframes* is "
+        "`IndexerConfig(max_every=2.0)`: once per keyframe when keyframes are at most 2 s apart (0.5 frame/s on "
+        "2 s GOPs). The naive baseline is always strict 1 frame/s; the ceiling is measured with the mode's sampling.",
         "",
         "Time split, seconds per video-second (alone: each stage measured on its own; pipeline: busy time of "
         "each stage inside reelseek's run, overlapping on 2 cores):",
         "",
-        "| file | decode alone | preprocess alone | encode alone | write | decode in pipeline "
+        "| file | mode | decode alone | preprocess alone | encode alone | write | decode in pipeline "
         "| preprocess in pipeline | encode in pipeline | write in pipeline |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for f in idx["files"]:
         s, p = f["split_alone_s_per_video_s"], f["pipeline_busy_s_per_video_s"]
         out.append(
-            f"| {f['file']} | {s['decode']:.3f} | {s['preprocess']:.3f} | {s['encode']:.3f} | {s['write']:.3f} "
+            f"| {f['file']} | {f.get('mode', 'strict')} | {s['decode']:.3f} | {s['preprocess']:.3f} "
+            f"| {s['encode']:.3f} | {s['write']:.3f} "
             f"| {p.get('decode', 0):.3f} | {p.get('preprocess', 0):.3f} | {p.get('encode', 0):.3f} "
             f"| {p.get('write', 0):.3f} |"
         )
@@ -188,6 +214,8 @@ def _indexing_md(idx: dict[str, Any]) -> list[str]:
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for f in idx["files"]:
+        if f.get("mode", "strict") != "strict":
+            continue  # same frames, same numbers
         g = f["agreement"]
         out.append(
             f"| {f['file']} | {g['frames']} | {g['min_cos']:.5f} | {g['mean_cos']:.5f} "
@@ -226,17 +254,34 @@ def _search_md(srch: dict[str, Any]) -> list[str]:
         )
     emb = next((s["embed"] for s in srch["sizes"] if s.get("embed")), None)
     if emb:
-        out += [
-            "",
+        text = (
             f"Query embedding (text, {emb['templates']} prompt templates averaged, default architecture, "
-            f"{emb['dtype']}): p50 {_f(emb['p50_ms'])} ms, p99 {_f(emb['p99_ms'])} ms over {emb['n']} uncached "
-            "queries"
-            + (
-                f"; the same in float32: p50 {_f(emb['fp32']['p50_ms'])} ms, p99 {_f(emb['fp32']['p99_ms'])} ms."
-                if emb.get("fp32")
-                else "."
-            ),
-        ]
+            f"{emb['dtype']}): p50 {_f(emb['p50_ms'])} ms, p99 {_f(emb['p99_ms'])} ms over {emb['n']} uncached queries"
+        )
+        if emb.get("fp32"):
+            text += f"; float32: p50 {_f(emb['fp32']['p50_ms'])} ms, p99 {_f(emb['fp32']['p99_ms'])} ms"
+        if emb.get("bf16_seq_first"):
+            fix = emb["bf16_seq_first"]
+            text += (
+                f"; {emb['dtype']} with the text blocks run sequence-first (proposed fix): "
+                f"p50 {_f(fix['p50_ms'])} ms, p99 {_f(fix['p99_ms'])} ms"
+            )
+        out += ["", text + "."]
+    out += [
+        "",
+        "Other ways to stage 1: exact search inside usearch (SIMD scan of the same float16 vectors), and the "
+        "recall of image-like queries (a still from the library) at the default beam:",
+        "",
+        "| segments | usearch exact p50 / p99 ms | its recall@100 | image-like queries recall@100 |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    for s in srch["sizes"]:
+        ue = s.get("usearch_exact")
+        if ue:
+            out.append(
+                f"| {s['segments']:,} | {_f(ue['p50_ms'])} / {_f(ue['p99_ms'])} | {ue['recall_at_100']:.3f} "
+                f"| {s['image_like_recall_at_100']:.3f} |"
+            )
     out += [
         "",
         "Stage-1 recall@100 and ANN latency by usearch `expansion_search` (product default in bold):",
@@ -333,26 +378,26 @@ def charts(results: dict[str, Any], out: Path) -> list[Path]:
     idx = results.get("indexing")
     if idx:
         files = idx["files"]
-        names = [f["file"].rsplit(".", 1)[0] for f in files]
+        names = [f"{f['file'].rsplit('.', 1)[0]}\n{f.get('mode', 'strict')}" for f in files]
         x = np.arange(len(files))
-        fig, ax = plt.subplots(figsize=(9, 4))
+        fig, ax = plt.subplots(figsize=(12, 4.5))
         for k, (key, label) in enumerate(
             (("naive_vps", "naive baseline"), ("reelseek_vps", "reelseek"), ("ceiling_vps", "pipeline ceiling"))
         ):
             ax.bar(x + (k - 1) * 0.27, [f[key] for f in files], 0.27, label=label)
         ax.axhline(TARGET_1080P_VPS, color="k", ls="--", lw=1, label="target (1080p)")
-        ax.set_xticks(x, names, rotation=15)
+        ax.set_xticks(x, names, fontsize=7)
         ax.set_ylabel("video-seconds per wall-second")
         ax.set_title("Indexing throughput, 1 frame/s")
         ax.legend()
         save(fig, "indexing_throughput.png")
-        fig, ax = plt.subplots(figsize=(9, 4))
+        fig, ax = plt.subplots(figsize=(12, 4.5))
         bottom = np.zeros(len(files))
         for stage in ("decode", "preprocess", "encode", "write"):
             vals = np.array([f["split_alone_s_per_video_s"][stage] for f in files])
             ax.bar(x, vals, 0.6, bottom=bottom, label=stage)
             bottom += vals
-        ax.set_xticks(x, names, rotation=15)
+        ax.set_xticks(x, names, fontsize=7)
         ax.set_ylabel("seconds per video-second (alone)")
         ax.set_title("Where indexing time goes")
         ax.legend()
@@ -418,6 +463,10 @@ def write_outputs(results: dict[str, Any], out: Path, *, update_docs: bool) -> N
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     if update_docs:
         update_doc(DOCS, body)
+        readme = REPO_ROOT / "README.md"
+        # The README carries the latest table too, where its owner put the markers.
+        if readme.exists() and BEGIN in readme.read_text() and END in readme.read_text():
+            update_doc(readme, body)
 
 
 def update_doc(path: Path, body: str) -> None:

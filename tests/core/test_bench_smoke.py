@@ -28,7 +28,9 @@ def test_toy_benchmark_writes_json_tables_and_charts(tmp_path, monkeypatch):
 
     idx = results["indexing"]
     assert idx["files"], "no file was benchmarked"
+    assert {f["mode"] for f in idx["files"]} == {"strict", "keyframes"}, "both samplings are measured"
     row = idx["files"][0]
+    assert row["mode"] == "strict" and row["every_s"] == 1.0
     for key in (
         "reelseek_vps",
         "naive_vps",
@@ -43,6 +45,7 @@ def test_toy_benchmark_writes_json_tables_and_charts(tmp_path, monkeypatch):
     assert set(row["split_alone_s_per_video_s"]) == {"decode", "preprocess", "encode", "write"}
     agree = row["agreement"]
     assert 0.9 < agree["min_cos"] <= agree["mean_cos"] <= 1.0001
+    assert idx["all_files_keyframes"]["vps"] > 0
     assert idx["all_files"]["disk_bytes"] > 0 and idx["all_files"]["segments"] >= 1
     assert idx["indexer_rss"]["peak_bytes"] >= idx["indexer_rss"]["after_model_bytes"] > 0
 
