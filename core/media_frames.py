@@ -156,7 +156,11 @@ def _frame_at(container: Any, stream: Any, t: float) -> Any:
                 continue
         stream.codec_context.flush_buffers()
         best, overshot = _decode_until(container, stream, t + slack, tb, origin)
-        if best is not None and (not overshot or back is None):
+        # A seek may land on an I-frame that is not a clean entry point (no IDR, open GOP,
+        # a file whose index marks every frame as a keyframe): the frames decoded from it are
+        # flagged corrupt. Back off further, and at worst decode from the start.
+        clean = best is not None and not getattr(best, "is_corrupt", False)
+        if best is not None and (not overshot or back is None) and (clean or back is None):
             return best
     raise MediaError("cannot decode: no video frame could be decoded (damaged file?)")
 

@@ -28,8 +28,9 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(home: Path, *args: str | os.PathLike[str], check: bool = True, timeout: float = 600,
-            **popen: object) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    home: Path, *args: str | os.PathLike[str], check: bool = True, timeout: float = 600, **popen: object
+) -> subprocess.CompletedProcess[str]:
     """Run the installed `reelseek-cli` console script against a private data folder."""
     proc = subprocess.run(
         [cli_path(), *map(str, args)],
@@ -41,8 +42,9 @@ def run_cli(home: Path, *args: str | os.PathLike[str], check: bool = True, timeo
         **popen,  # type: ignore[arg-type]
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"reelseek-cli {' '.join(map(str, args))} exited {proc.returncode}:\n"
-                             f"{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"reelseek-cli {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 

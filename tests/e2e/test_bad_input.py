@@ -18,8 +18,6 @@ from tests.synth.videos import SceneSpec, write_video
 
 pytestmark = pytest.mark.slow
 
-NOBODY = 65534
-
 
 def _audio_only(path: Path) -> None:
     with av.open(str(path), "w") as out:
@@ -36,11 +34,25 @@ def _audio_only(path: Path) -> None:
             out.mux(pkt)
 
 
-def _run_as_nobody() -> dict[str, object]:
-    """Root reads everything: drop to `nobody` so an unreadable file is really unreadable."""
+def _unprivileged() -> list[str]:
+    """Root reads everything: run as root without the capabilities that bypass file permissions."""
     if os.geteuid() != 0:
-        return {}
-    return {"preexec_fn": lambda: (os.setgid(NOBODY), os.setuid(NOBODY))}
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot make a file unreadable")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*_unprivileged(), cli_path(), *args],
+        env=cli_env(home),
+        capture_output=True,
+        text=True,
+        errors="surrogateescape",
+        timeout=600,
+    )
 
 
 def test_bad_files_get_reasons_and_the_rest_is_indexed(tmp_path):
@@ -50,44 +62,71 @@ def test_bad_files_get_reasons_and_the_rest_is_indexed(tmp_path):
     write_video(root / "good.mp4", [good], codec="h264", fps=10, width=192, height=144, seed=1)
     # Odd but valid names: not UTF-8, very long, spaces and emoji.
     odd = os.fsdecode(b"caf\xe9 \xff take 1.mp4")
-    write_video(root / odd, [SceneSpec("blue", "square", "sand", "still", 0.0, 3.0)], codec="h264", fps=10,
-                width=192, height=144, seed=2)
+    write_video(
+        root / odd,
+        [SceneSpec("blue", "square", "sand", "still", 0.0, 3.0)],
+        codec="h264",
+        fps=10,
+        width=192,
+        height=144,
+        seed=2,
+    )
     long_name = ("very long name " * 16)[:240] + ".mkv"
-    write_video(root / long_name, [SceneSpec("green", "star", "sky", "still", 0.0, 3.0)], codec="hevc", fps=10,
-                width=192, height=144, seed=3)
-    write_video(root / "scène 🎬.webm", [SceneSpec("white", "ring", "plain", "still", 0.0, 3.0)], codec="vp9",
-                fps=10, width=192, height=144, seed=4)
+    write_video(
+        root / long_name,
+        [SceneSpec("green", "star", "sky", "still", 0.0, 3.0)],
+        codec="hevc",
+        fps=10,
+        width=192,
+        height=144,
+        seed=3,
+    )
+    write_video(
+        root / "scène 🎬.webm",
+        [SceneSpec("white", "ring", "plain", "still", 0.0, 3.0)],
+        codec="vp9",
+        fps=10,
+        width=192,
+        height=144,
+        seed=4,
+    )
 
     (root / "zero.mp4").write_bytes(b"")
     (root / "random.mp4").write_bytes(np.random.default_rng(0).bytes(200_000))
     full = root / "full.mp4"
-    write_video(full, [SceneSpec("orange", "triangle", "noise", "still", 0.0, 6.0)], codec="h264", fps=10,
-                width=192, height=144, seed=5)
+    write_video(
+        full,
+        [SceneSpec("orange", "triangle", "noise", "still", 0.0, 6.0)],
+        codec="h264",
+        fps=10,
+        width=192,
+        height=144,
+        seed=5,
+    )
     data = full.read_bytes()
     (root / "truncated.mp4").write_bytes(data[: len(data) // 2])
     full.unlink()
     _audio_only(root / "audio only.mp4")
     unreadable = root / "locked.mp4"
-    write_video(unreadable, [SceneSpec("purple", "cross", "night", "still", 0.0, 3.0)], codec="h264", fps=10,
-                width=192, height=144, seed=6)
+    write_video(
+        unreadable,
+        [SceneSpec("purple", "cross", "night", "still", 0.0, 3.0)],
+        codec="h264",
+        fps=10,
+        width=192,
+        height=144,
+        seed=6,
+    )
     unreadable.chmod(0)
     (root / "notes.txt").write_text("not a video")  # ignored: not a video extension
 
     home = tmp_path / "home"
-    home.mkdir()
-    if os.geteuid() == 0:
-        for p in (tmp_path, home, root):
-            p.chmod(0o777)
-        for p in root.iterdir():
-            if p != unreadable:
-                p.chmod(0o666)
-    proc = subprocess.run([cli_path(), "index", str(root), "--json"], env=cli_env(home), capture_output=True,
-                          text=True, errors="surrogateescape", timeout=600, **_run_as_nobody())
+    proc = _cli(home, "index", str(root), "--json")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["indexed"] == 4, summary
 
-    st = json.loads(run_cli(home, "status", "--json", **_run_as_nobody()).stdout)
+    st = json.loads(_cli(home, "status", "--json").stdout)
     assert st["counts"]["done"] == 4
     reasons = {Path(e["path"]).name: e["error"] for e in st["errors"]}
     assert set(reasons) == {"zero.mp4", "random.mp4", "truncated.mp4", "audio only.mp4", "locked.mp4"}, reasons
@@ -99,8 +138,7 @@ def test_bad_files_get_reasons_and_the_rest_is_indexed(tmp_path):
         assert "Traceback" not in why and len(why) < 300, (name, why)
 
     # The human summary says the same, on stdout, with exit code 0.
-    again = subprocess.run([cli_path(), "status"], env=cli_env(home), capture_output=True, text=True,
-                           errors="surrogateescape", **_run_as_nobody())
+    again = _cli(home, "status")
     assert again.returncode == 0 and "zero.mp4" in again.stdout
 
     # Odd names are searchable and come back as paths that open.
@@ -113,28 +151,33 @@ def test_bad_files_get_reasons_and_the_rest_is_indexed(tmp_path):
 
 
 def test_unreadable_subfolder_keeps_what_was_indexed(tmp_path):
-    if os.geteuid() == 0 and shutil.which("setpriv") is None and not hasattr(os, "setuid"):
-        pytest.skip("cannot drop privileges")
     root = tmp_path / "footage"
     sub = root / "locked day"
     sub.mkdir(parents=True)
-    write_video(sub / "a.mp4", [SceneSpec("red", "circle", "grass", "still", 0.0, 3.0)], codec="h264", fps=10,
-                width=192, height=144, seed=1)
-    write_video(root / "b.mp4", [SceneSpec("blue", "square", "sand", "still", 0.0, 3.0)], codec="h264", fps=10,
-                width=192, height=144, seed=2)
+    write_video(
+        sub / "a.mp4",
+        [SceneSpec("red", "circle", "grass", "still", 0.0, 3.0)],
+        codec="h264",
+        fps=10,
+        width=192,
+        height=144,
+        seed=1,
+    )
+    write_video(
+        root / "b.mp4",
+        [SceneSpec("blue", "square", "sand", "still", 0.0, 3.0)],
+        codec="h264",
+        fps=10,
+        width=192,
+        height=144,
+        seed=2,
+    )
     home = tmp_path / "home"
-    home.mkdir()
-    for p in (tmp_path, home, root, sub):
-        p.chmod(0o777)
-    for p in (sub / "a.mp4", root / "b.mp4"):
-        p.chmod(0o666)
-    first = subprocess.run([cli_path(), "index", str(root), "--json"], env=cli_env(home), capture_output=True,
-                           text=True, **_run_as_nobody())
+    first = _cli(home, "index", str(root), "--json")
     assert json.loads(first.stdout)["indexed"] == 2
     sub.chmod(0)
     try:
-        second = subprocess.run([cli_path(), "index", "--json"], env=cli_env(home), capture_output=True, text=True,
-                                **_run_as_nobody())
+        second = _cli(home, "index", "--json")
         assert second.returncode == 0, second.stderr
         s = json.loads(second.stdout)
         assert s["removed"] == 0, s

@@ -57,8 +57,12 @@ def test_kill_9_at_several_moments_then_resume(tmp_path):
     home = tmp_path / "crashy"
     killed_with_progress = 0
     for delay in (2.5, 4.0, 5.5, 7.0):
-        proc = subprocess.Popen([cli_path(), "index", str(root), "--quiet"], env=cli_env(home),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [cli_path(), "index", str(root), "--quiet"],
+            env=cli_env(home),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)

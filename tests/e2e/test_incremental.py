@@ -44,7 +44,7 @@ def test_incremental_runs(tmp_path):
     new_scene = SceneSpec("yellow", "star", "sand", "still", 0.0, 4.0)
     if any(s.triple == new_scene.triple for v in videos for s in v.scenes):
         new_scene = SceneSpec("purple", "cross", "sky", "still", 0.0, 4.0)
-    write_video(videos[1].path, [new_scene], codec="h264", fps=10, width=192, height=144, seed=99)
+    write_video(videos[1].path, [new_scene], codec=videos[1].codec, fps=10, width=192, height=144, seed=99)
     changed = index(home)
     assert changed["indexed"] == 1
     top = search_json(home, new_scene.caption(), "--limit", "1")[0]

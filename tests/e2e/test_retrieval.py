@@ -85,7 +85,9 @@ def test_same_test_fails_with_shuffled_timestamps(indexed, tmp_path, record_prop
         k = 0
         for sid, t in rows:
             n = len(t) // 4
-            conn.execute("UPDATE segments SET times=? WHERE id=?", (shuffled[k : k + n].astype(np.float32).tobytes(), sid))
+            conn.execute(
+                "UPDATE segments SET times=? WHERE id=?", (shuffled[k : k + n].astype(np.float32).tobytes(), sid)
+            )
             k += n
     conn.commit()
     conn.close()

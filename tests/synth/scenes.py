@@ -102,7 +102,7 @@ def all_triples() -> list[tuple[str, str, str]]:
 
 def stable_seed(*parts: object) -> int:
     """A seed derived from values, stable across processes (unlike hash())."""
-    return zlib.crc32("|".join(map(str, parts)).encode())
+    return zlib.crc32("|".join(map(str, parts)).encode("utf-8", "surrogateescape"))
 
 
 def random_scene(
