@@ -6,10 +6,10 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal
 
 from reelseek.desktop.warmup import load_model_gently
 
@@ -28,6 +28,13 @@ class IndexWorker(QObject):
     Requests coalesce: asking for a run while one is going queues exactly one more run covering
     every folder asked for in the meantime. Pause, resume and cancel go through
     ``threading.Event`` objects that core checks between batches; the thread is never terminated.
+
+    The thread is a QThread whose ``run()`` is this worker's loop, rather than a QObject moved to
+    a QThread and driven by queued slots: torch's pybind11 GIL handling crashed (segfault in
+    ``gil_scoped_acquire``) when the model ran inside slots that PySide dispatches from a QThread's
+    event loop, each with a short-lived Python thread state. One ``run()`` keeps one thread state
+    for the thread's whole life. The worker object stays on the GUI thread, so every signal it
+    emits from the loop reaches GUI slots queued, lambdas included.
     """
 
     progress = Signal(object)  # IndexProgress
@@ -36,14 +43,13 @@ class IndexWorker(QObject):
     finished = Signal(object)  # IndexReport, or None when the run failed as a whole
     state_changed = Signal(str)  # idle | loading | scanning | indexing | paused
     model_loaded = Signal()
-    _run_requested = Signal()
 
-    def __init__(self, library: Library) -> None:
-        super().__init__()  # no parent: a QObject with a parent cannot move to another thread
+    def __init__(self, library: Library, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._library = library
         self._pause = threading.Event()  # set = paused (core waits between batches)
         self._cancel = threading.Event()
-        self._lock = threading.Lock()
+        self._wake = threading.Condition()
         self._queued = False
         self._queued_all = False
         self._queued_paths: set[str] = set()
@@ -53,20 +59,15 @@ class IndexWorker(QObject):
         self._last_done = 0
         self._last_current: str | None = None
         self._state = IDLE
-        self._thread = QThread()
+        self._thread = _LoopThread(self._loop)
         self._thread.setObjectName("reelseek-index-worker")
-        self.moveToThread(self._thread)
-        self._run_requested.connect(self._on_self_run_requested)
-        self._thread.started.connect(self._on_thread_started)
-        # Qt's idiom for freeing a worker: deleted by its own thread as that thread ends.
-        self._thread.finished.connect(self.deleteLater)
         self._thread.start(QThread.Priority.LowPriority)
 
     # --- called from the GUI thread ---------------------------------------------------------
 
     def request_index(self, paths: Iterable[str] | None = None, *, embed: bool = True) -> None:
         """Scan ``paths`` (None: every watched folder) and, with ``embed`` and a model, embed new files."""
-        with self._lock:
+        with self._wake:
             if self._stopping:
                 return
             if paths is None:
@@ -74,10 +75,8 @@ class IndexWorker(QObject):
             else:
                 self._queued_paths.update(str(p) for p in paths)
             self._queued_embed = self._queued_embed or embed
-            already = self._queued
             self._queued = True
-        if not already:
-            self._run_requested.emit()
+            self._wake.notify()
 
     def pause(self) -> None:
         self._pause.set()
@@ -102,12 +101,12 @@ class IndexWorker(QObject):
 
     def stop(self, timeout_ms: int = 30_000) -> bool:
         """Cancel, drop queued work and end the thread; True when it ended in time."""
-        with self._lock:
+        with self._wake:
             self._stopping = True
             self._queued = False
+            self._wake.notify()
         self._cancel.set()
         self._pause.clear()  # a paused run must wake up to see the cancel
-        self._thread.quit()
         ended = self._thread.wait(timeout_ms)
         if not ended:
             log.error("index worker did not stop within %d ms", timeout_ms)
@@ -118,28 +117,19 @@ class IndexWorker(QObject):
 
     # --- worker thread ----------------------------------------------------------------------
 
-    @Slot()
-    def _on_thread_started(self) -> None:
-        # Indexing is background work: on a busy 2-core laptop the GUI thread must win the CPU.
-        # QThread priorities do nothing for Linux's default scheduler, so also raise this thread's
-        # nice value; the decode and torch threads it starts inherit it.
-        if sys.platform.startswith("linux"):
-            try:
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-            except OSError as exc:
-                log.debug("could not lower the indexing thread's priority: %s", exc)
-
-    @Slot()
-    def _on_self_run_requested(self) -> None:
+    def _loop(self) -> None:
+        _lower_priority()
         while True:
-            with self._lock:
-                if not self._queued or self._stopping:
+            with self._wake:
+                while not self._queued and not self._stopping:
+                    self._wake.wait()
+                if self._stopping:
                     return
                 paths = None if self._queued_all else sorted(self._queued_paths)
                 embed = self._queued_embed
                 self._queued = self._queued_all = self._queued_embed = False
                 self._queued_paths = set()
-            self._cancel.clear()
+                self._cancel.clear()
             self._run_once(paths, embed)
 
     def _run_once(self, paths: list[str] | None, embed: bool) -> None:
@@ -183,3 +173,25 @@ class IndexWorker(QObject):
         if state != self._state:
             self._state = state
             self.state_changed.emit(state)
+
+
+class _LoopThread(QThread):
+    """A QThread whose run() is a Python function (see IndexWorker for why)."""
+
+    def __init__(self, target: Callable[[], None]) -> None:
+        super().__init__()
+        self._target = target
+
+    def run(self) -> None:
+        self._target()
+
+
+def _lower_priority() -> None:
+    # Indexing is background work: on a busy 2-core laptop the GUI thread must win the CPU.
+    # QThread priorities do nothing for Linux's default scheduler, so raise this thread's nice
+    # value too; the decode and torch threads it starts inherit it.
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except OSError as exc:
+            log.debug("could not lower the indexing thread's priority: %s", exc)

@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
         # Background machinery. Why each exists: the worker owns indexing (long, one at a time);
         # the library runner does quick reads and folder writes (single thread: writes in order);
         # the search controller and thumbnail loader have their own pools (see tasks.py).
-        self.worker = IndexWorker(library)
+        self.worker = IndexWorker(library, self)
         self.library_ctl = LibraryController(library, self)
         self.search = SearchController(library, self)
         self.thumbnails = ThumbnailLoader(library, self)

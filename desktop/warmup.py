@@ -56,10 +56,13 @@ def _preload_torch_libraries() -> None:
         return
     dlopen.restype = ctypes.c_void_p
     dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    rtld_now_global = 0x2 | 0x100
+    # RTLD_GLOBAL only for the one library torch itself loads globally; the others stay local,
+    # as when import torch loads them, so no symbol of theirs can interpose on another library's.
+    rtld_now, rtld_global = 0x2, 0x100
     for name in _TORCH_LIBS:
         path = os.path.join(folder, name)
-        if os.path.exists(path) and not dlopen(path.encode(), rtld_now_global):
+        flags = rtld_now | (rtld_global if name == "libtorch_global_deps.so" else 0)
+        if os.path.exists(path) and not dlopen(path.encode(), flags):
             log.debug("preloading %s failed; import torch will load it", name)
 
 

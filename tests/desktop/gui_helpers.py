@@ -107,14 +107,27 @@ def search(qtbot: QtBot, window: MainWindow, text: str) -> list[Moment]:
     qtbot.keyClicks(field, text)
     qtbot.waitUntil(
         lambda: (
-            window.results.state() == "results"
+            window.results.state() in ("results", "no_match")
             and window.search.last_query() is not None
             and window.search.last_query().text == text
             and not window.search.is_busy()
         ),
         timeout=60_000,
     )
+    if window.results.state() == "no_match":
+        # Core judged the best moment too close to the library's background scores (its calibration
+        # is rough on a library this small); the editor's way on is the placeholder's button.
+        assert "No good match" in window.results.placeholder_text(), window.results.placeholder_text()
+        window.results.button.click()
+    assert window.results.state() == "results", f"{text!r}: {window.results.placeholder_text()}"
     return window.results.model.moments()
+
+
+def answer(window: MainWindow) -> list[Moment]:
+    """The moments of the latest search: the cards, or those behind a "no good match" placeholder."""
+    if window.results.state() == "no_match":
+        return list(window.results._weak)
+    return window.results.model.moments() if window.results.state() == "results" else []
 
 
 def overlap(m: Moment, scene: SceneSpec) -> float:

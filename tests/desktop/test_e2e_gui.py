@@ -22,6 +22,7 @@ from tests.desktop.frames import closest_scene, scene_references, source_frame
 from tests.desktop.gui_helpers import (
     INDEX_TIMEOUT_MS,
     LatencyProbe,
+    answer,
     copy_footage,
     extra_video,
     generate_footage,
@@ -178,15 +179,13 @@ def test_watched_folder_changes_show_up_without_user_action(
     (folder / "new_take.mp4").write_bytes(new.path.read_bytes())
     wait_for_report(qtbot, finished, lambda r: r.indexed == 1, timeout=60_000)
     # The open search re-ran by itself: the new clip is now the answer.
-    qtbot.waitUntil(
-        lambda: (m := window.results.model.moment(0)) is not None and Path(m.path).name == "new_take.mp4",
-        timeout=30_000,
-    )
+    qtbot.waitUntil(lambda: [Path(m.path).name for m in answer(window)][:1] == ["new_take.mp4"], timeout=30_000)
 
     (folder / "new_take.mp4").unlink()
     wait_for_report(qtbot, finished, lambda r: r.removed == 1, timeout=60_000)
     qtbot.waitUntil(
-        lambda: all(Path(m.path).name != "new_take.mp4" for m in window.results.model.moments()), timeout=30_000
+        lambda: bool(answer(window)) and all(Path(m.path).name != "new_take.mp4" for m in answer(window)),
+        timeout=30_000,
     )
 
 

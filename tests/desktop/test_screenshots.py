@@ -64,7 +64,9 @@ class _GrabOnProgress(Recorder):
             and 2 <= p.files_done < p.files_total
         ):
             self.window.index_status.show_progress(p)  # this signal's own update, before the grab
-            self.window.refresh_library()
+            # The side panel refreshes asynchronously; read it now so the picture is consistent.
+            lib = self.window.library
+            self.window._on_library_ctl_refreshed(lib.folders(), lib.status())
             save(self.window, self.path)
             self.taken = True
 
