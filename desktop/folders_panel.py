@@ -110,7 +110,7 @@ class FoldersWidget(QWidget):
         done = status.counts.get("done", 0)
         total = sum(status.counts.values())
         pending = status.counts.get("pending", 0) + status.counts.get("indexing", 0)
-        text = f"{done} of {total} videos searchable · {status.segments} moments"
+        text = f"{done} of {total} videos searchable"
         if pending:
             text += f" · {pending} waiting"
         self.summary.setText(text)
