@@ -155,11 +155,11 @@ def _frame_at(container: Any, stream: Any, t: float) -> Any:
             except (av.error.FFmpegError, OSError):
                 continue
         stream.codec_context.flush_buffers()
-        best, overshot = _decode_until(container, stream, t + slack, tb, origin)
-        # A seek may land on an I-frame that is not a clean entry point (no IDR, open GOP,
-        # a file whose index marks every frame as a keyframe): the frames decoded from it are
-        # flagged corrupt. Back off further, and at worst decode from the start.
-        clean = best is not None and not getattr(best, "is_corrupt", False)
+        best, overshot, clean = _decode_until(container, stream, t + slack, tb, origin)
+        # A seek may land on an I-frame that is not a clean entry point (no IDR, open GOP, a
+        # file whose index marks recovery points as keyframes): the first frame decoded is
+        # then flagged corrupt, and so are some (not all) of the garbage frames after it. Back
+        # off further, and at worst decode from the start.
         if best is not None and (not overshot or back is None) and (clean or back is None):
             return best
     raise MediaError("cannot decode: no video frame could be decoded (damaged file?)")
@@ -175,14 +175,16 @@ def _rewind(container: Any, stream: Any, origin: int) -> None:
             container.seek(origin, stream=stream, backward=True, any_frame=False)
 
 
-def _decode_until(container: Any, stream: Any, t: float, tb: Fraction, origin: int) -> tuple[Any, bool]:
+def _decode_until(container: Any, stream: Any, t: float, tb: Fraction, origin: int) -> tuple[Any, bool, bool]:
     """Decode forward to the last frame starting at or before ``t``.
 
-    Returns (frame, overshot): overshot is True when even the first frame decoded starts after t.
+    Returns (frame, overshot, clean): overshot is True when even the first frame decoded starts
+    after t; clean is False when the first frame decoded was flagged corrupt (a bad entry point).
     """
     import av
 
     best = None
+    first = None
     errors = 0
     try:
         for packet in container.demux(stream):
@@ -194,13 +196,17 @@ def _decode_until(container: Any, stream: Any, t: float, tb: Fraction, origin: i
                     break
                 continue
             for frame in frames:
+                if first is None:
+                    first = frame
+                clean = not getattr(first, "is_corrupt", False)
                 ft = t if frame.pts is None else float((frame.pts - origin) * tb)
                 if ft > t:
-                    return (frame, True) if best is None else (best, False)
+                    return (frame, True, clean) if best is None else (best, False, clean)
                 best = frame
     except av.error.FFmpegError:
         pass  # damaged data: keep the nearest frame before it
-    return best, False  # t is past the last frame: the last frame is shown
+    # t is past the last frame: the last frame is shown
+    return best, False, first is not None and not getattr(first, "is_corrupt", False)
 
 
 def thumbnail_jpeg(path: Path, t: float, *, width: int = 320, quality: int = 85) -> bytes:
