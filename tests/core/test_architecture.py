@@ -36,13 +36,32 @@ def test_core_tests_pass_with_qt_unavailable():
     env = dict(os.environ, REELSEEK_BLOCK_GUI="1")
     probe = subprocess.run(
         [sys.executable, "-c", "import tests.core.conftest, importlib; importlib.import_module('PySide6')"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert probe.returncode != 0 and "blocked" in probe.stderr  # the blocker really blocks
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:pytestqt",
-         "tests/core", "-k", "not test_core_tests_pass_with_qt_unavailable"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-x",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:pytestqt",
+            "tests/core",
+            "-k",
+            "not test_core_tests_pass_with_qt_unavailable",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from reelseek.core.index import VectorIndex
 from reelseek.core.store import NewSegment, Store
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+
 from reelseek.core.moments import edges_for, localize
 from reelseek.core.search import parse_text
 from reelseek.core.segment import SegmentConfig, segment

@@ -7,6 +7,7 @@ import sqlite3
 
 import numpy as np
 import pytest
+
 from reelseek.core.store import SCHEMA_VERSION, NewSegment, Store, StoreError, path_key
 
 
@@ -29,6 +30,7 @@ def test_migration_from_v1_keeps_data_and_writes_a_backup(tmp_path):
     db = tmp_path / "lib.db"
     # Build a version-1 database by hand, as the first release wrote it.
     import sqlite_utils
+
     from reelseek.core import store as store_mod
 
     conn = sqlite3.connect(db, isolation_level=None)
