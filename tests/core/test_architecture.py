@@ -52,7 +52,7 @@ def test_core_tests_pass_with_qt_unavailable():
             "-p",
             "no:cacheprovider",
             "-p",
-            "no:pytestqt",
+            "no:pytest-qt",
             "tests/core",
             "-k",
             "not test_core_tests_pass_with_qt_unavailable",
