@@ -163,7 +163,9 @@ class Searcher:
         moments = _cap_per_file(moments, cfg.per_file)[:limit]
         moments = [_with_confidence(m, background, spread) for m in moments]
         timings["stage2"] = time.perf_counter() - t
-        no_match = not moments or (moments[0].score - background) / spread < cfg.no_match_z
+        no_match = not moments or not _stands_out(
+            moments[0].score, background, spread, self._sample_top(q), cfg.no_match_z
+        )
         return SearchResult(moments=moments, no_good_match=no_match, timings=timings)
 
     def _stage1(self, q: np.ndarray, filters: Filters, k: int) -> list[tuple[int, float, tuple]]:
@@ -276,6 +278,12 @@ class Searcher:
         spread = 1.4826 * float(np.median(np.abs(s - median)))
         return median, max(spread, 1e-3)
 
+    def _sample_top(self, q: np.ndarray) -> float:
+        bg = self._background
+        if bg is None or len(bg[1]) == 0:
+            return -1.0
+        return float((bg[1] @ q.astype(np.float32)).max())
+
     def _sample_frames(self, n: int) -> np.ndarray:
         rows = self.store.conn.execute(
             "SELECT frames, times FROM segments WHERE model_id=? ORDER BY (id * 2654435761) % 4294967296 LIMIT ?",
@@ -317,6 +325,14 @@ def _cap_per_file(moments: list[Moment], per_file: int) -> list[Moment]:
             out.append(m)
             seen[m.file_id] = seen.get(m.file_id, 0) + 1
     return out
+
+
+def _stands_out(score: float, median: float, spread: float, sample_top: float, z_min: float = 2.5) -> bool:
+    """A good match either sits far out in the query's background distribution, or clearly
+    above the best frame of a random sample of the library (noise only reaches that best)."""
+    if (score - median) / spread >= z_min:
+        return True
+    return score >= sample_top + 0.5 * max(sample_top - median, 0.0) + 1e-6
 
 
 def _with_confidence(m: Moment, background: float, spread: float) -> Moment:
