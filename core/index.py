@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 256
+# Up to this many segments an exact SIMD scan inside usearch is both fast and exact (measured
+# 5.6 ms p50 at 100 k segments, recall@100 0.999, where the HNSW beam of 256 gave 0.62 for
+# text queries: the modality gap makes text queries hard for graph search). Beyond it, HNSW.
+EXACT_MAX = 250_000
 
 
 class VectorIndex:
@@ -165,7 +169,7 @@ class VectorIndex:
             n = len(self._index)
             if n == 0 or k <= 0:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-            matches = self._index.search(np.asarray(vector, dtype=np.float32), min(k, n), exact=False)
+            matches = self._index.search(np.asarray(vector, dtype=np.float32), min(k, n), exact=n <= EXACT_MAX)
         keys = np.asarray(matches.keys, dtype=np.int64)
         sims = 1.0 - np.asarray(matches.distances, dtype=np.float32)
         return keys, sims

@@ -371,7 +371,28 @@ def _try_reduced_precision(emb: Embedder, dtype: str) -> None:
 def _set_dtype(emb: Embedder, model: Any, dtype: str) -> None:
     import torch
 
+    if dtype == "bfloat16" and emb.device == "cpu":
+        _text_tower_fp32(model)
     with emb._lock:
         emb._model = model
         emb.dtype = dtype
         emb._torch_dtype = getattr(torch, dtype)
+
+
+def _text_tower_fp32(model: Any) -> None:
+    """Keep the text tower in float32 when the image tower runs in bfloat16 on a CPU.
+
+    bf16 text encoding measured 5x slower than fp32 on these CPUs (1017 vs 190 ms for a query's
+    four prompt templates, ViT-B-32) while bf16 images are 3.8x faster; a query is one short
+    text, so fp32 costs nothing that matters and keeps it exact.
+    """
+    for name in ("transformer", "token_embedding", "ln_final"):
+        module = getattr(model, name, None)
+        if module is not None:
+            module.float()
+    for name in ("positional_embedding", "text_projection"):
+        param = getattr(model, name, None)
+        if param is not None and hasattr(param, "data"):
+            param.data = param.data.float()
+    if getattr(model, "attn_mask", None) is not None and model.attn_mask.is_floating_point():
+        model.attn_mask = model.attn_mask.float()
