@@ -127,7 +127,7 @@ def test_timeline_click_seeks(qtbot: QtBot, player: PlayerWidget, video: VideoSp
         pos=player.timeline.rect().center().__class__(x, player.timeline.height() // 2),
     )
     assert player.position() == pytest.approx(5.0, abs=0.2)
-    qtbot.waitUntil(lambda: closest_scene(player.surface.frame(), refs) == 2, timeout=3000)
+    qtbot.waitUntil(lambda: closest_scene(player.surface.frame(), refs) == 2, timeout=10_000)
 
 
 def test_missing_file_gives_a_message(qtbot: QtBot, player: PlayerWidget, tmp_path: Path) -> None:
