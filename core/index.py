@@ -18,11 +18,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# HNSW parameters. expansion_search trades latency for recall; 1M segments at 0.95+ recall@100
-# needs a wider beam than usearch's default of 64 (see tests/bench and docs/benchmarks.md).
+# HNSW parameters, used above EXACT_MAX segments. expansion_search trades latency for recall:
+# text queries sit across the modality gap from the image vectors, which is hard for graph
+# search; at 100 k segments a beam of 256 gave recall@100 0.62 and 2048 gave 0.975 in 9.6 ms
+# p50 (docs/benchmarks.md). Not yet measured at 1 M.
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
-EXPANSION_SEARCH = 256
+EXPANSION_SEARCH = 2048
 # Up to this many segments an exact SIMD scan inside usearch is both fast and exact (measured
 # 5.6 ms p50 at 100 k segments, recall@100 0.999, where the HNSW beam of 256 gave 0.62 for
 # text queries: the modality gap makes text queries hard for graph search). Beyond it, HNSW.
