@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
@@ -400,8 +399,3 @@ def _drain(q: queue.Queue[tuple[str, int, object]]) -> None:
             q.get_nowait()
     except queue.Empty:
         pass
-
-
-def default_decode_workers() -> int:
-    """One decoder per spare core beyond the encoder's, at least one."""
-    return max(1, min(4, (os.cpu_count() or 2) - 1))

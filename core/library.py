@@ -160,7 +160,7 @@ class Library:
         return out
 
     # -- indexing ------------------------------------------------------------------------------
-    def scan(self, paths: Sequence[str | os.PathLike[str]] | None = None, **_: object) -> IndexReport:
+    def scan(self, paths: Sequence[str | os.PathLike[str]] | None = None) -> IndexReport:
         """Notice new, changed, moved, deleted and offline files; embeds nothing."""
         report = IndexReport()
         self._scan(paths, report, None)
@@ -234,7 +234,7 @@ class Library:
         return report
 
     def _mark_complete(self, mid: str) -> None:
-        if not self.store.files(status=PENDING) and self.store.get_meta("complete_model") != mid:
+        if not self.store.has_status(PENDING) and self.store.get_meta("complete_model") != mid:
             self.store.set_meta("complete_model", mid)
 
     # -- search --------------------------------------------------------------------------------
@@ -243,7 +243,7 @@ class Library:
         indexed, the last model that covered the whole library."""
         mid = self.model_id()
         complete = self.store.get_meta("complete_model")
-        if complete and complete != mid and self.store.segment_count(complete) and self.store.files(status=PENDING):
+        if complete and complete != mid and self.store.has_status(PENDING) and self.store.segment_count(complete):
             return complete
         return mid
 

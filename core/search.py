@@ -155,7 +155,7 @@ class Searcher:
         candidates = self._stage1(q, filters or Filters(), max(cfg.stage1_k, limit * 4))
         timings["stage1"] = time.perf_counter() - t
         t = time.perf_counter()
-        background, spread = self._background_stats(q)
+        background, spread, sample_top = self._background_stats(q)
         if two_stage:
             moments = self._stage2(q, candidates[: max(cfg.stage2_segments, limit)], background)
         else:
@@ -163,9 +163,7 @@ class Searcher:
         moments = _cap_per_file(moments, cfg.per_file)[:limit]
         moments = [_with_confidence(m, background, spread) for m in moments]
         timings["stage2"] = time.perf_counter() - t
-        no_match = not moments or not _stands_out(
-            moments[0].score, background, spread, self._sample_top(q), cfg.no_match_z
-        )
+        no_match = not moments or not _stands_out(moments[0].score, background, spread, sample_top, cfg.no_match_z)
         return SearchResult(moments=moments, no_good_match=no_match, timings=timings)
 
     def _stage1(self, q: np.ndarray, filters: Filters, k: int) -> list[tuple[int, float, tuple]]:
@@ -218,13 +216,13 @@ class Searcher:
             meta[info[0]] = info
         # Neighbours let a moment that straddles a segment boundary grow across it.
         for fid, segs in list(by_file.items()):
-            lo = min(s.start for s in segs.values())
-            hi = max(s.end for s in segs.values())
             if len(segs) <= 4:
                 for s in list(segs.values()):
                     for n in self.store.neighbour_segments(fid, self.model_id, s.start - 0.01, s.end + 0.01):
                         segs.setdefault(n.id, n)
             else:
+                lo = min(s.start for s in segs.values())
+                hi = max(s.end for s in segs.values())
                 for n in self.store.neighbour_segments(fid, self.model_id, lo - 0.01, hi + 0.01):
                     segs.setdefault(n.id, n)
         q32 = q.astype(np.float32)
@@ -255,8 +253,8 @@ class Searcher:
         return moments
 
     # -- calibration ---------------------------------------------------------------------------
-    def _background_stats(self, q: np.ndarray) -> tuple[float, float]:
-        """Mean and spread of this query's score over a fixed random sample of library frames.
+    def _background_stats(self, q: np.ndarray) -> tuple[float, float, float]:
+        """Median, spread and maximum of the query's score over a fixed random sample of library frames.
 
         Raw cosine values mean little across models and queries; how far a moment stands
         above the library's typical frame for the same query is what says "good match".
@@ -269,20 +267,14 @@ class Searcher:
             self._background = bg
         frames = bg[1]
         if len(frames) < 2:
-            return 0.0, 1.0
+            return 0.0, 1.0, -1.0
         s = frames @ q.astype(np.float32)
         # Median and MAD, not mean and std: in a small library the right scene is a sizeable
         # share of the sample and would inflate a plain std (measured: the share of true
         # captions flagged "no good match" on a 4-video library fell from ~25% to ~10%).
         median = float(np.median(s))
         spread = 1.4826 * float(np.median(np.abs(s - median)))
-        return median, max(spread, 1e-3)
-
-    def _sample_top(self, q: np.ndarray) -> float:
-        bg = self._background
-        if bg is None or len(bg[1]) == 0:
-            return -1.0
-        return float((bg[1] @ q.astype(np.float32)).max())
+        return median, max(spread, 1e-3), float(s.max())
 
     def _sample_frames(self, n: int) -> np.ndarray:
         rows = self.store.conn.execute(

@@ -427,6 +427,10 @@ class Store:
         with self.transaction() as c:
             return c.execute("UPDATE files SET status='pending' WHERE status=?", (INDEXING,)).rowcount
 
+    def has_status(self, status: str) -> bool:
+        """Whether any file has this status (cheap: stops at the first row)."""
+        return self.conn.execute("SELECT 1 FROM files WHERE status=? LIMIT 1", (status,)).fetchone() is not None
+
     def status_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
         for status, n in self.conn.execute("SELECT status, COUNT(*) FROM files GROUP BY status"):
@@ -569,10 +573,6 @@ class Store:
         ).fetchall()
         return [self._segment(r) for r in rows]
 
-    def segment_thumb(self, segment_id: int) -> bytes | None:
-        row = self.conn.execute("SELECT thumb FROM segments WHERE id=?", (segment_id,)).fetchone()
-        return row[0] if row else None
-
     def segment_count(self, model_id: str | None = None) -> int:
         if model_id is None:
             return int(self.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0])
@@ -592,17 +592,6 @@ class Store:
             vecs = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
             yield ids, vecs
             last = int(rows[-1][0])
-
-    def sample_segment_vectors(self, model_id: str, n: int, seed: int = 0) -> np.ndarray:
-        """A fixed random sample of segment vectors: the background for score calibration."""
-        total = self.segment_count(model_id)
-        if total == 0:
-            return np.zeros((0, 0), dtype=np.float32)
-        rows = self.conn.execute(
-            "SELECT vector FROM segments WHERE model_id=? ORDER BY (id * 2654435761 + ?) % 4294967296 LIMIT ?",
-            (model_id, seed, n),
-        ).fetchall()
-        return np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
 
     def file_info_for_segments(self, seg_ids: Sequence[int]) -> dict[int, tuple[int, bytes, str, float, int]]:
         """segment id -> (file id, path key, status, duration, height)."""
