@@ -13,16 +13,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .timecode import timecode
 from .types import Filters, IndexProgress, Query
-
-
-def timecode(seconds: float) -> str:
-    """HH:MM:SS.mmm"""
-    ms = round(max(0.0, seconds) * 1000)
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
 def _duration(text: str) -> float:
