@@ -214,6 +214,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         include_offline=not args.online_only,
     )
     lib = _library(args)
+    # --seconds, or settings.timecode_display = "seconds", keeps the HH:MM:SS.mmm form
+    args.seconds = args.seconds or lib.settings.timecode_display == "seconds"
     try:
         if args.batch:
             return _search_batch(lib, args, filters)
