@@ -87,7 +87,7 @@ def _library(args: argparse.Namespace) -> Any:
 
 def run_export(args: argparse.Namespace) -> int:
     from . import media
-    from .export import ExportClip, ExportError, export
+    from .export import ExportClip, ExportError, export, fill_sizes
     from .library import LibraryError
     from .models import ModelError
     from .selects import CollectionError
@@ -106,7 +106,7 @@ def run_export(args: argparse.Namespace) -> int:
             result = lib.search(args.query, limit=args.limit)
             clips = [ExportClip.from_moment(m, query=args.query) for m in result.moments]
             name = args.name or args.query
-        planned = export(clips, fmt, args.output, handles=args.handles, name=name)
+        planned = export(fill_sizes(clips, lib.store), fmt, args.output, handles=args.handles, name=name)
     except (ExportError, CollectionError, LibraryError, ModelError, media.MediaError, OSError) as e:
         return _fail(str(e))
     finally:
