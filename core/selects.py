@@ -231,7 +231,7 @@ class Collections:
         source: str = "manual",
     ) -> SelectItem:
         """Add any range of a file (known to the library or not) by its path."""
-        key = path if isinstance(path, bytes) else path_key(Path(path).expanduser().absolute())
+        key = path if isinstance(path, bytes) else path_key(Path(path).expanduser().resolve())
         row = self.store.file_by_path(key)
         return self._add(name, row.id if row else None, key, in_s, out_s, note, query, score, source)
 
@@ -239,7 +239,7 @@ class Collections:
         self, name: str, path: str | os.PathLike[str], tc_in: str, tc_out: str, **kw: object
     ) -> SelectItem:
         """Add a range given as the file's source timecodes (``01:00:10:00``)."""
-        key = path_key(Path(path).expanduser().absolute())
+        key = path_key(Path(path).expanduser().resolve())
         row = self.store.file_by_path(key)
         if row is None:
             raise CollectionError(f"{display_path(key)} is not in the library (index it first)")
