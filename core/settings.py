@@ -20,6 +20,7 @@ class Settings:
     max_sample_every: float | None = None  # allow up to this when only keyframes need decoding
     thumb_cache_mb: int = 512  # thumbnail cache size limit
     rescan_interval_s: int = 300  # periodic rescan for drives without reliable file events
+    timecode_display: str = "smpte"  # "smpte": source HH:MM:SS:FF; "seconds": HH:MM:SS.mmm from 0
     version: int = SETTINGS_VERSION
 
     @classmethod
@@ -57,6 +58,8 @@ class Settings:
             raise ValueError("max_sample_every must not be below sample_every")
         if int(self.thumb_cache_mb) < 16:
             raise ValueError("thumbnail cache must be at least 16 MB")
+        if self.timecode_display not in ("smpte", "seconds"):
+            raise ValueError(f"timecode_display must be smpte or seconds, not {self.timecode_display!r}")
         if int(self.rescan_interval_s) < 10:
             raise ValueError("rescan interval must be at least 10 seconds")
 
