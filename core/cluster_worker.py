@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -164,10 +165,9 @@ class EmbedWorker:
             else:
                 out.times = np.asarray(times, dtype=np.float32)
                 out.vectors = np.stack(vecs)
-        except media.MediaError as e:
-            out.error = str(e)
-        except FileNotFoundError:
-            out.error = f"not found on node {self.node}: {local} (check --path-map)"
+        except (media.MediaError, FileNotFoundError) as e:
+            gone = not os.path.exists(local)
+            out.error = f"not found on node {self.node}: {local} (check --path-map)" if gone else str(e)
         except Exception as e:  # a decoder bug on one file must not take the worker down
             out.error = f"unexpected error on node {self.node}: {e}"
         out.busy_s = time.monotonic() - t0
@@ -194,9 +194,10 @@ def _fault_for(path: str) -> bool:
 
 def _node_ip() -> str:
     """The node's IP, plus its short Ray node id: several nodes may share one host."""
+    ray = sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():  # outside a worker: never start Ray from here
+        return socket.gethostname()
     try:
-        import ray
-
         ctx = ray.get_runtime_context()
         return f"{ray.util.get_node_ip_address()}#{ctx.get_node_id()[:6]}"
     except Exception:

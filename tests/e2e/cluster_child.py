@@ -40,6 +40,9 @@ def main() -> int:
         lib.close()
         for t in losing:
             t.join(timeout=120)
+        import ray
+
+        ray.shutdown()  # the driver leaves first: Ray refuses to remove the node it is attached to
         cluster.shutdown()
     print(
         json.dumps(

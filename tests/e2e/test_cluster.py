@@ -165,7 +165,7 @@ def test_two_node_cluster_survives_a_lost_node(small_footage: Path, local_home: 
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["nodes_seen"] >= 1, result
+    assert result["node_lost"] and result["nodes_seen"] >= 1, result
     # Whatever the lost node held is redone by the head, in this run or the next.
     run_cli(home, "index", small_footage, "--quiet")
     assert_same_library(snapshot(home), snapshot(local_home))
