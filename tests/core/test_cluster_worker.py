@@ -62,3 +62,15 @@ def test_worker_embeds_like_the_local_pipeline(tmp_path: Path) -> None:
     finally:
         worker.close()
     assert not worker._dir.exists()
+
+
+def test_writer_ceiling_benchmark_runs() -> None:
+    from tests.bench.cluster import table, writer_ceiling
+
+    w = writer_ceiling(n_files=4, frames=12, dim=16)
+    assert w["files_per_s"] > 0 and w["segments_per_s"] > 0
+    fake = {"local": {"rate": 1.0, "run_s": 2.0}, "ray_1_worker": {"rate": 0.5, "run_s": 4.0, "startup_s": 9.0}}
+    fake |= {"ray_2_workers": {"rate": 0.9, "run_s": 2.2, "startup_s": 9.0}, "writer": w}
+    fake |= {"scaling": {"per_worker_video_s_per_s": 0.45, "workers_until_writer_bound": 100.0}}
+    text = table(fake)
+    assert "Ray, 2 workers" in text and "writer binds at ~100 workers" in text
