@@ -166,9 +166,8 @@ def table(r: dict[str, Any]) -> str:
     )
     n = r["scaling"]["workers_until_writer_bound"]
     if n:
-        rows.append(
-            f"At {r['scaling']['per_worker_video_s_per_s']:.2f} video-s/s per worker, the writer binds at ~{n:.0f} workers."
-        )
+        per = r["scaling"]["per_worker_video_s_per_s"]
+        rows.append(f"At {per:.2f} video-s/s per worker, the writer binds at ~{n:.0f} workers.")
     return "\n".join(rows)
 
 
