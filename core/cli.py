@@ -56,6 +56,19 @@ def _parser() -> argparse.ArgumentParser:
         help="allow sampling as sparse as this when only keyframes then need decoding (faster)",
     )
     ix.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    ix.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="decode and embed on a Ray cluster (an address, or 'auto' to start one here); needs reelseek[cluster]",
+    )
+    ix.add_argument(
+        "--path-map",
+        action="append",
+        default=[],
+        metavar="[NODE:]FROM=TO",
+        help="with --cluster: where a node mounts the footage (repeatable)",
+    )
+    ix.add_argument("--workers", type=int, help="with --cluster: at most this many workers")
     ix.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     se = sub.add_parser("search", help="search moments by text, still image or clip")
@@ -120,9 +133,11 @@ class _ProgressBar:
         eta = p.eta
         eta_s = timecode(eta)[:8] if eta is not None else "--:--:--"
         name = Path(p.current).name if p.current else ""
+        nodes = "".join(f" {n} {r:.1f}" for n, r in p.nodes)
         line = (
             f"[{bar}] {p.files_done}/{p.files_total} files  {p.rate:5.1f} video-s/s  ETA {eta_s}  "
-            f"{p.phase if p.phase != 'indexing' else ''}{name}"
+            + (f"nodes:{nodes}  " if nodes else "")
+            + f"{p.phase if p.phase != 'indexing' else ''}{name}"
         )
         if self.tty:
             cols = 120
@@ -156,10 +171,33 @@ def cmd_index(args: argparse.Namespace) -> int:
         cancel.set()
         print("\nstopping after the current batch (Ctrl-C again to abort now)...", file=sys.stderr)
 
+    cluster = None
+    if args.cluster:
+        from .cluster import ClusterConfig
+        from .cluster_worker import PathMap
+
+        try:
+            maps = tuple(PathMap.parse(m) for m in args.path_map)
+        except ValueError as e:
+            print(f"reelseek-cli: {e}", file=sys.stderr)
+            return 2
+        if args.workers is not None and args.workers < 1:
+            print("reelseek-cli: --workers must be at least 1", file=sys.stderr)
+            return 2
+        cluster = ClusterConfig(address=args.cluster, path_map=maps, workers=args.workers)
     old = signal.signal(signal.SIGINT, on_sigint)
     try:
-        report = lib.index(args.paths or None, progress=None if args.quiet else _ProgressBar(), cancel=cancel)
+        report = lib.index(
+            args.paths or None, progress=None if args.quiet else _ProgressBar(), cancel=cancel, cluster=cluster
+        )
     except ModelError as e:
+        print(f"reelseek-cli: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:
+        from .cluster import ClusterError
+
+        if not isinstance(e, ClusterError):
+            raise
         print(f"reelseek-cli: {e}", file=sys.stderr)
         return 2
     finally:

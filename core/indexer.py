@@ -258,44 +258,10 @@ class Indexer:
             report.errors.append((row.display, w.error))
             log.warning("%s: %s", row.display, w.error)
             return
-        info = w.info
-        assert info is not None
-        order = np.argsort(np.asarray(w.times))
-        times = np.asarray(w.times, dtype=np.float32)[order]
-        vectors = np.stack(w.vectors)[order].astype(np.float32)
-        thumbs = [w.thumbs[i] for i in order]
-        duration = max(float(info.duration), float(times[-1]))
-        spans = segment(times, vectors, duration, self.config.segments)
-        segs = [
-            NewSegment(
-                start=s.start,
-                end=s.end,
-                best_time=float(times[s.best]),
-                vector=s.vector,
-                times=times[s.first : s.last + 1],
-                frames=vectors[s.first : s.last + 1].astype(np.float16),
-                thumb=thumbs[s.best],
-            )
-            for s in spans
-        ]
-        old, new = self.store.commit_file(
-            row.id,
-            self.model_id,
-            segs,
-            duration=duration,
-            width=info.width,
-            height=info.height,
-            fps=info.fps,
-            codec=info.codec,
-            container=info.container,
-            rotation=info.rotation,
-            creation_time=info.creation_time,
-            source_tc=info.source_tc,
+        assert w.info is not None
+        commit_embedded(
+            self.store, self.vindex, self.model_id, row, w.info, w.times, w.vectors, w.thumbs, self.config, report
         )
-        self.vindex.remove(old)
-        self.vindex.add(new, np.stack([s.vector for s in segs]))
-        report.indexed += 1
-        report.video_seconds += duration
 
     def _reuse_copies(self, files: Sequence[FileRow], report: IndexReport) -> list[FileRow]:
         """Byte-identical copies of indexed files take the donor's vectors (no decoding)."""
@@ -322,6 +288,61 @@ class Indexer:
             report.indexed += 1
             log.info("%s: same content as %s, vectors reused", f.display, donor.display)
         return todo
+
+
+def commit_embedded(
+    store: Store,
+    vindex: VectorIndex,
+    model_id: str,
+    row: FileRow,
+    info: media.ProbeInfo,
+    times: Sequence[float] | np.ndarray,
+    vectors: Sequence[np.ndarray] | np.ndarray,
+    thumbs: Sequence[bytes | None],
+    config: IndexerConfig,
+    report: IndexReport,
+) -> None:
+    """Segment one file's embedded frames and commit them in one transaction.
+
+    The one place a file's vectors become segments, shared by the local pipeline and the
+    cluster driver (core/cluster.py), so both commit byte-for-byte the same rows.
+    """
+    order = np.argsort(np.asarray(times))
+    t = np.asarray(times, dtype=np.float32)[order]
+    vecs = np.stack(list(vectors))[order].astype(np.float32)
+    thumbs_sorted = [thumbs[i] for i in order]
+    duration = max(float(info.duration), float(t[-1]))
+    spans = segment(t, vecs, duration, config.segments)
+    segs = [
+        NewSegment(
+            start=s.start,
+            end=s.end,
+            best_time=float(t[s.best]),
+            vector=s.vector,
+            times=t[s.first : s.last + 1],
+            frames=vecs[s.first : s.last + 1].astype(np.float16),
+            thumb=thumbs_sorted[s.best],
+        )
+        for s in spans
+    ]
+    old, new = store.commit_file(
+        row.id,
+        model_id,
+        segs,
+        duration=duration,
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+        codec=info.codec,
+        container=info.container,
+        rotation=info.rotation,
+        creation_time=info.creation_time,
+        source_tc=info.source_tc,
+    )
+    vindex.remove(old)
+    vindex.add(new, np.stack([s.vector for s in segs]))
+    report.indexed += 1
+    report.video_seconds += duration
 
 
 class _Progress:

@@ -20,6 +20,7 @@ from .store import DONE, OFFLINE, PENDING, Store
 from .types import Filters, IndexProgress, IndexReport, LibraryStatus, Moment, Query, SearchResult
 
 if TYPE_CHECKING:
+    from .cluster import ClusterConfig
     from .index import VectorIndex
     from .indexer import IndexerConfig
     from .models.embedder import Embedder
@@ -231,11 +232,20 @@ class Library:
         progress: Callable[[IndexProgress], None] | None = None,
         cancel: threading.Event | None = None,
         pause: threading.Event | None = None,
+        cluster: ClusterConfig | None = None,
     ) -> IndexReport:
-        """Scan the folders (given ones are added as watched folders) and embed what is pending."""
+        """Scan the folders (given ones are added as watched folders) and embed what is pending.
+
+        With ``cluster``, decoding and embedding run on Ray workers (core/cluster.py) while this
+        process scans and commits, exactly as a local run does.
+        """
         from .indexer import Indexer, IndexerConfig
 
         report = IndexReport()
+        if cluster is not None:
+            from .cluster import connect
+
+            connect(cluster)  # before usearch is loaded (see connect)
         if progress:
             progress(IndexProgress(0, 0, None, 0.0, 0.0, 0.0, phase="scanning"))
         folder_ids = set(self._scan(paths, report, cancel))
@@ -254,11 +264,18 @@ class Library:
             if progress:
                 progress(IndexProgress(0, 0, None, 0.0, 0.0, 0.0, phase="finished"))
             return report
-        emb = self.load_model(mid)
         config = self._indexer_config or IndexerConfig(
             sample_every=self.settings.sample_every, max_every=self.settings.max_sample_every
         )
-        Indexer(self.store, vi, emb, config).run(todo, progress=progress, cancel=cancel, pause=pause, report=report)
+        if cluster is not None:
+            from .cluster import ClusterIndexer
+            from .models import get_spec
+
+            runner = ClusterIndexer(self.store, vi, get_spec(mid), self.paths.models, config, cluster)
+            runner.run(todo, progress=progress, cancel=cancel, pause=pause, report=report)
+        else:
+            emb = self.load_model(mid)
+            Indexer(self.store, vi, emb, config).run(todo, progress=progress, cancel=cancel, pause=pause, report=report)
         self._mark_complete(mid)
         return report
 

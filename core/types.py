@@ -116,6 +116,8 @@ class IndexProgress:
     elapsed: float  # wall seconds since the run started
     errors: int = 0
     phase: str = "indexing"  # "scanning" | "indexing" | "finished" | "cancelled"
+    # Cluster runs: (node, video-seconds embedded per wall-second) for each node that answered.
+    nodes: tuple[tuple[str, float], ...] = ()
 
     @property
     def rate(self) -> float:
