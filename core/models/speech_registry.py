@@ -59,7 +59,7 @@ _MODELS: tuple[SpeechModelSpec, ...] = (
     _m("tiny.en", "Systran/faster-whisper-tiny.en", 39, 75, "English only, fastest; weak on names and noise"),
     _m("tiny", "Systran/faster-whisper-tiny", 39, 75, "99 languages, fastest; rough on Korean"),
     _m("base.en", "Systran/faster-whisper-base.en", 74, 145, "English only, about 2x tiny's cost"),
-    _m("base", "Systran/faster-whisper-base", 74, 145, "99 languages incl. Korean; the CPU default"),
+    _m("base", "Systran/faster-whisper-base", 74, 145, "99 languages incl. Korean, about 2x tiny's cost"),
     _m("small.en", "Systran/faster-whisper-small.en", 244, 484, "English only, good accuracy, ~6x tiny"),
     _m("small", "Systran/faster-whisper-small", 244, 484, "99 languages, good Korean; slow on 2 cores"),
     _m("medium.en", "Systran/faster-whisper-medium.en", 769, 1530, "English only; wants a GPU"),
@@ -71,7 +71,7 @@ _MODELS: tuple[SpeechModelSpec, ...] = (
         "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
         809,
         1620,
-        "large-v3 with a 4-layer decoder: near large-v3 accuracy at ~3x its speed; the GPU default",
+        "large-v3 with a 4-layer decoder: near large-v3 accuracy at ~3x its speed",
         PREPROCESSOR,
     ),
 )

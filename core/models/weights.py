@@ -252,8 +252,7 @@ def _stream(
     except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
         reason = getattr(e, "reason", None) or e
         raise ModelError(
-            f"no network: could not reach {host} ({reason}); import a weights file instead with "
-            f"{_import_hint(spec)}"
+            f"no network: could not reach {host} ({reason}); import a weights file instead with {_import_hint(spec)}"
         ) from None
 
     with resp:

@@ -175,8 +175,9 @@ def check_model_dir(folder: Path, spec: SpeechModelSpec, *, shown: str | None = 
                 raise ModelError(f"{where}: {name} is damaged ({_short(e)})") from None
     model = _load(folder, where, device="cpu", compute_type="int8", cpu_threads=1)
     if bool(model.model.is_multilingual) == spec.english_only:
-        kind = "multilingual" if model.model.is_multilingual else "English-only"
-        raise ModelError(f"{where} holds a {kind} Whisper model, but {spec.id} is not {kind}")
+        found = "a multilingual" if model.model.is_multilingual else "an English-only"
+        wanted = "English-only" if spec.english_only else "multilingual"
+        raise ModelError(f"{where} holds {found} Whisper model, but {spec.id} is {wanted}")
     n_mels = getattr(model.model, "n_mels", None)
     if n_mels and n_mels != model.feature_extractor.mel_filters.shape[0]:
         raise ModelError(f"{where}: the model wants {n_mels} mel bins; is {PREPROCESSOR} missing or wrong?")
