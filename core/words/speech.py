@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from ..models.registry import ModelError
-from .audio import audio_windows, has_audio
+from .audio import OVERLAP_S, WINDOW_S, audio_windows, has_audio
 from .types import SAID, WordLine
 
 log = logging.getLogger(__name__)
+
+# A silence longer than this between two words starts a new line (people pause ~0.2-0.8 s
+# between sentences; longer gaps are VAD-removed silence that Whisper never heard).
+PAUSE_S = 1.5
 
 
 class SpeechSource:
@@ -38,6 +42,8 @@ class SpeechSource:
         model_id: str | None = None,
         cpu_threads: int = 0,
         beam_size: int = 1,
+        window_s: float = WINDOW_S,
+        overlap_s: float = OVERLAP_S,
     ) -> None:
         """
         Args:
@@ -49,6 +55,8 @@ class SpeechSource:
             cpu_threads: CTranslate2 threads; 0 lets it decide.
             beam_size: 1 is greedy decoding, ~2x faster than 5 on CPU for the same words on the
                 espeak set (docs/benchmarks.md); raise it on a GPU.
+            window_s, overlap_s: audio is transcribed in windows this long sharing this much
+                (bounded memory for 10-hour files; see core.words.audio).
         """
         self.model_dir = Path(model_dir)
         self.device = "cuda" if device == "cuda" else "cpu"
@@ -57,6 +65,8 @@ class SpeechSource:
         self.model_id = model_id or self.model_dir.name
         self.cpu_threads = cpu_threads
         self.beam_size = beam_size
+        self.window_s = window_s
+        self.overlap_s = overlap_s
         self._model: Any = None
         self._lock = threading.Lock()
         self.audio_seconds = 0.0  # audio decoded and transcribed, for throughput reports
@@ -76,7 +86,7 @@ class SpeechSource:
             return []
         model = self._ensure_model()
         lines: list[WordLine] = []
-        for window in audio_windows(p, cancel=cancel):
+        for window in audio_windows(p, window_s=self.window_s, overlap_s=self.overlap_s, cancel=cancel):
             if cancel is not None and cancel.is_set():
                 break
             self.audio_seconds += window.duration
@@ -92,10 +102,9 @@ class SpeechSource:
             for seg in segments:  # a generator: each step decodes one more segment
                 if cancel is not None and cancel.is_set():
                     break
-                line = _line(seg, window.start, language)
-                mid = (line.start + line.end) / 2 if line else None
-                if line is not None and mid is not None and window.keep_from <= mid < window.keep_to:
-                    lines.append(line)
+                for line in _lines(seg, window.start, language):
+                    if window.keep_from <= (line.start + line.end) / 2 < window.keep_to:
+                        lines.append(line)
         return lines
 
     def _ensure_model(self) -> Any:
@@ -118,27 +127,47 @@ class SpeechSource:
             return self._model
 
 
-def _line(seg: Any, offset: float, language: str | None) -> WordLine | None:
-    """A WordLine from a faster-whisper Segment, shifted by the window's start; None if empty."""
-    text = " ".join(str(seg.text).split())
-    if not text:
-        return None
-    words = tuple(
-        (round(offset + float(w.start), 3), round(offset + float(w.end), 3), w.word.strip())
+def _lines(seg: Any, offset: float, language: str | None) -> list[WordLine]:
+    """WordLines from one faster-whisper Segment, shifted by the window's start.
+
+    VAD glues speech across silences before Whisper sees it, so one segment can hold phrases
+    said seconds apart; it is split wherever two words are more than PAUSE_S apart, so that a
+    line's range covers speech, not the silence between.
+    """
+    words = [
+        (offset + float(w.start), offset + float(w.end), w.word.strip(), float(w.probability))
         for w in (seg.words or ())
         if w.word.strip()
-    )
-    probs = [float(w.probability) for w in (seg.words or ()) if w.word.strip()]
-    # Without words (rare), the segment's average log-probability is the closest stand-in.
-    confidence = sum(probs) / len(probs) if probs else math.exp(min(0.0, float(seg.avg_logprob)))
-    start = words[0][0] if words else offset + float(seg.start)
-    end = words[-1][1] if words else offset + float(seg.end)
+    ]
+    if not words:
+        text = " ".join(str(seg.text).split())
+        if not text:
+            return []
+        # Without words (rare), the segment's average log-probability is the closest stand-in.
+        conf = math.exp(min(0.0, float(seg.avg_logprob)))
+        return [_make(offset + float(seg.start), offset + float(seg.end), text, language, conf, ())]
+    groups: list[list[tuple[float, float, str, float]]] = [[words[0]]]
+    for w in words[1:]:
+        if w[0] - groups[-1][-1][1] > PAUSE_S:
+            groups.append([])
+        groups[-1].append(w)
+    lines = []
+    for g in groups:
+        conf = sum(w[3] for w in g) / len(g)
+        timed = tuple((round(a, 3), round(b, 3), t) for a, b, t, _ in g)
+        lines.append(_make(g[0][0], g[-1][1], " ".join(w[2] for w in g), language, conf, timed))
+    return lines
+
+
+def _make(
+    start: float, end: float, text: str, language: str | None, conf: float, words: tuple[tuple[float, float, str], ...]
+) -> WordLine:
     return WordLine(
         start=round(start, 3),
         end=round(max(end, start), 3),
         text=text,
         source=SAID,
         language=language,
-        confidence=round(min(1.0, max(0.0, confidence)), 4),
+        confidence=round(min(1.0, max(0.0, conf)), 4),
         words=words,
     )

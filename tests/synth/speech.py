@@ -27,6 +27,34 @@ PHRASES: tuple[str, ...] = (
 )
 
 
+_NUMBERS = dict(
+    enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+    )
+)
+
+
+def normalize_words(text: str) -> list[str]:
+    """Lower-case words without punctuation, digits spelled out (Whisper writes "10", espeak said "ten")."""
+    import re
+
+    out = []
+    for w in re.findall(r"[a-z0-9']+", text.lower()):
+        out.append(_NUMBERS.get(int(w), w) if w.isdigit() else w.strip("'"))
+    return [w for w in out if w]
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """(substitutions + deletions + insertions) / reference words, on normalize_words()."""
+    ref, hyp = normalize_words(reference), normalize_words(hypothesis)
+    d = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, d[0] = d[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r != h))
+    return d[len(hyp)] / max(1, len(ref))
+
+
 @dataclass(frozen=True)
 class SpokenPhrase:
     """A phrase and the interval its speech actually fills in the clip (espeak's own padding trimmed)."""
