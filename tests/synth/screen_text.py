@@ -124,8 +124,8 @@ def write_text_clip(
 # The set the tests and the benchmark read: slates, a lower third, signs in several fonts/sizes.
 STANDARD_OVERLAYS: tuple[TextOverlay, ...] = (
     TextOverlay("SC 12 TK 3", 1.0, 5.0, font="sans-bold", size=72, x=0.1, y=0.12),
-    TextOverlay("MARGARET HOLLOWAY", 7.0, 12.0, font="sans", size=40, x=0.08, y=0.78, box=True),
-    TextOverlay("OPEN 24 HOURS", 14.0, 18.0, font="serif", size=56, x=0.3, y=0.4),
-    TextOverlay("ROLL A017 CAM B", 20.0, 24.0, font="mono", size=44, x=0.12, y=0.2),
-    TextOverlay("東京駅", 26.0, 30.0, font="cjk", size=64, x=0.4, y=0.3),
+    TextOverlay("MARGARET HOLLOWAY", 6.0, 10.0, font="sans", size=40, x=0.08, y=0.78, box=True),
+    TextOverlay("OPEN 24 HOURS", 11.0, 15.0, font="serif", size=56, x=0.3, y=0.4),
+    TextOverlay("ROLL A017 CAM B", 16.0, 20.0, font="mono", size=44, x=0.12, y=0.2),
+    TextOverlay("東京駅", 21.0, 25.0, font="cjk", size=64, x=0.4, y=0.3),
 )
