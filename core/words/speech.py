@@ -41,7 +41,7 @@ class SpeechSource:
         *,
         model_id: str | None = None,
         cpu_threads: int = 0,
-        beam_size: int = 1,
+        beam_size: int = 5,
         window_s: float = WINDOW_S,
         overlap_s: float = OVERLAP_S,
     ) -> None:
@@ -53,8 +53,9 @@ class SpeechSource:
             language: ISO 639-1 code to skip detection ("ko"); None detects per 10-minute window.
             model_id: the registry id, for messages ("speech model base is not on this machine").
             cpu_threads: CTranslate2 threads; 0 lets it decide.
-            beam_size: 1 is greedy decoding, ~2x faster than 5 on CPU for the same words on the
-                espeak set (docs/benchmarks.md); raise it on a GPU.
+            beam_size: 5 (faster-whisper's default). Measured with tiny.en on the espeak set
+                (docs/benchmarks.md): greedy (1) saves ~20 % CPU but raises the word error rate
+                from 0.36 to 0.45 with background noise, so the beam stays.
             window_s, overlap_s: audio is transcribed in windows this long sharing this much
                 (bounded memory for 10-hour files; see core.words.audio).
         """
