@@ -92,10 +92,50 @@ def run_speech(work: Path, toy: bool) -> dict[str, Any]:
             )
             log(f"speech {spec.id} noise {noise} beam {beam}: RTF {wall / duration:.3f} (cpu {cpu / duration:.3f})")
     return {
+        "long_audio": run_long_audio(work, minutes=2 if toy else 60),
         "runs": runs,
         "threads": os.cpu_count(),
         "not_measured": sorted({m for m in DEFAULT_SPEECH_MODEL.values() if m != spec.id}),
         "note": "only tiny.en is reachable here (no model hub); the per-device defaults are not measured",
+    }
+
+
+def run_long_audio(work: Path, minutes: int) -> dict[str, Any]:
+    """Decode and window a long 44.1 kHz stereo track: the cost and the memory it holds at once."""
+    import wave
+
+    import numpy as np
+    import psutil
+
+    from reelseek.core.words.audio import SAMPLE_RATE, audio_windows
+
+    path = work / f"long-{minutes}min.wav"
+    if not path.exists():
+        block = np.random.default_rng(1).normal(0, 300, (44_100 * 60, 2)).astype("<i2").tobytes()
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(44_100)
+            for _ in range(minutes):
+                w.writeframes(block)
+    proc = psutil.Process()
+    base = proc.memory_info().rss
+    peak, windows, samples = base, 0, 0
+    w0, c0 = time.perf_counter(), _cpu()
+    for win in audio_windows(path):
+        windows += 1
+        samples += len(win.samples)
+        peak = max(peak, proc.memory_info().rss)
+    wall, cpu = time.perf_counter() - w0, _cpu() - c0
+    path.unlink()
+    log(f"long audio {minutes} min: {windows} windows, {wall:.1f} s, peak +{(peak - base) / 1e6:.0f} MB")
+    return {
+        "audio_s": minutes * 60,
+        "windows": windows,
+        "samples_s": samples / SAMPLE_RATE,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_growth_mb": (peak - base) / 1e6,
     }
 
 
@@ -229,6 +269,13 @@ def markdown(res: dict[str, Any]) -> str:
             f"{f(r['rtf_wall'])} | {f(r['rtf_cpu'])} | {f(r['cpu_s'] / r['speech_s'])} | "
             f"{f(r['hit_rate_at_1'], 2)} | {f(r['wer'], 2)} |"
         )
+    la = sp["long_audio"]
+    out += [
+        "",
+        f"Long audio: {la['audio_s'] / 60:.0f} min of 44.1 kHz stereo PCM decoded and resampled to 16 kHz mono in "
+        f"{la['windows']} windows of 10 min (30 s overlap): {la['wall_s']:.1f} s wall, {la['cpu_s']:.1f} CPU-s, "
+        f"resident memory grew by at most {la['peak_rss_growth_mb']:.0f} MB (one window is 38 MB).",
+    ]
     out += [
         "",
         f"Not measured (not reachable here): {', '.join(sp['not_measured'])} — the device defaults in "
