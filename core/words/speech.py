@@ -54,7 +54,7 @@ class SpeechSource:
             model_id: the registry id, for messages ("speech model base is not on this machine").
             cpu_threads: CTranslate2 threads; 0 lets it decide.
             beam_size: 5 (faster-whisper's default). Measured with tiny.en on the espeak set
-                (docs/benchmarks.md): greedy (1) saves ~20 % CPU but raises the word error rate
+                (docs/benchmarks.md): greedy (1) saves 25-30 % CPU but raises the word error rate
                 from 0.36 to 0.45 with background noise, so the beam stays.
             window_s, overlap_s: audio is transcribed in windows this long sharing this much
                 (bounded memory for 10-hour files; see core.words.audio).
