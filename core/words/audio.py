@@ -182,4 +182,6 @@ def _frame_time(frame: Any, origin: float) -> float:
     t = float(frame.pts * tb) if frame.pts is not None else 0.0
     if origin != origin:  # no video stream: the audio's first sample is time 0
         return 0.0
-    return max(0.0, t - origin)
+    # Negative when the audio starts before the first video frame (MPEG-TS captures): that sound
+    # is still transcribed, and callers drop what ends before the picture starts.
+    return t - origin

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +105,8 @@ class SpeechSource:
                 if cancel is not None and cancel.is_set():
                     break
                 for line in _lines(seg, window.start, language):
-                    if window.keep_from <= (line.start + line.end) / 2 < window.keep_to:
-                        lines.append(line)
+                    if window.keep_from <= (line.start + line.end) / 2 < window.keep_to and line.end > 0:
+                        lines.append(_clip_to_picture(line))
         return lines
 
     def _ensure_model(self) -> Any:
@@ -126,6 +127,14 @@ class SpeechSource:
                 where, mid = self.model_dir, self.model_id
                 self._model = _load(where, mid, device=self.device, compute_type=compute, cpu_threads=threads)
             return self._model
+
+
+def _clip_to_picture(line: WordLine) -> WordLine:
+    """Sound from before the first video frame (negative times) is cut at 0, where the picture starts."""
+    if line.start >= 0:
+        return line
+    words = tuple((max(0.0, a), b, t) for a, b, t in line.words if b > 0)
+    return replace(line, start=0.0, words=words)
 
 
 def _lines(seg: Any, offset: float, language: str | None) -> list[WordLine]:

@@ -138,3 +138,12 @@ def test_merger_joins_sightings_and_tolerates_misreads() -> None:
     m = TextMerger()
     m.add(0.0, [("END CARD", 0.9)])
     assert [(ln.start, ln.end) for ln in m.finish(3.0)] == [(0.0, 3.0)]
+
+
+def test_cancel_stops_before_reading(clips: Path) -> None:
+    import threading
+
+    src = _counting_source()
+    cancel = threading.Event()
+    cancel.set()
+    assert src.extract(str(clips / "static.mp4"), cancel) == [] and src._engine.calls == 0
