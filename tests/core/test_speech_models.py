@@ -22,7 +22,7 @@ from reelseek.core.words import speech_models as sm
 from reelseek.core.words.ocr import ScreenTextSource
 from reelseek.core.words.sources import build_sources
 from reelseek.core.words.speech import SpeechSource
-from tests.core.speech_helpers import bundled_tiny_en
+from tests.core.speech_helpers import bundled_tiny_en, speech_models_dir  # noqa: F401 (a fixture)
 from tests.core.test_weights import REPO, Hub, _handler
 
 TINY = get_speech_spec("tiny.en")
@@ -53,7 +53,7 @@ def test_model_choice_order(monkeypatch: pytest.MonkeyPatch) -> None:
         resolve_speech_model_id(None, "cpu")
 
 
-def test_imported_model_loads_by_id_and_transcribes(speech_models_dir: Path) -> None:
+def test_imported_model_loads_by_id_and_transcribes(speech_models_dir: Path) -> None:  # noqa: F811
     assert sm.is_available(TINY, speech_models_dir)
     assert (speech_models_dir / "speech" / "tiny.en" / "model.bin").is_file()
     sm.check_model_dir(sm.model_folder(TINY, speech_models_dir), TINY)
@@ -121,7 +121,7 @@ def test_cli_import_check_and_list(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "* tiny.en" in listed and "  base " in listed
 
 
-def test_build_sources_follows_the_settings(speech_models_dir: Path) -> None:
+def test_build_sources_follows_the_settings(speech_models_dir: Path) -> None:  # noqa: F811
     sources = build_sources(Settings(), speech_models_dir, "cpu")
     assert [type(s) for s in sources] == [SpeechSource, ScreenTextSource]
     assert [s.name for s in sources] == ["said", "written"]
