@@ -109,6 +109,22 @@ def test_wrong_kind_and_failed_reimport_keep_the_model_there(tmp_path: Path) -> 
     assert sorted(p.name for p in (models / "speech").iterdir()) == ["tiny.en"]  # no temp folders left
 
 
+def test_import_from_a_hugging_face_cache_folder(tmp_path: Path) -> None:
+    # huggingface_hub's layout: snapshots/<rev>/<file> symlinks into blobs/.
+    cache = tmp_path / "models--Systran--faster-whisper-tiny.en"
+    (cache / "blobs").mkdir(parents=True)
+    snap = cache / "snapshots" / "0123abc"
+    snap.mkdir(parents=True)
+    for f in bundled_tiny_en().iterdir():
+        if f.is_file() and f.suffix in (".bin", ".json", ".txt"):
+            blob = cache / "blobs" / f"blob-{f.name}"
+            shutil.copyfile(f, blob)
+            (snap / f.name).symlink_to(blob)
+    models = tmp_path / "models"
+    folder = sm.import_model(cache, TINY, models)
+    assert sm.is_available(TINY, models) and not (folder / "model.bin").is_symlink()
+
+
 def test_cli_import_check_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home = str(tmp_path / "home")
     assert cli.main(["--home", home, "models", "check-speech", "tiny.en"]) == 2
