@@ -125,7 +125,13 @@ class SpeechSource:
                     compute = "float16" if self.device == "cuda" else "int8"
                 threads = self.cpu_threads
                 where, mid = self.model_dir, self.model_id
-                self._model = _load(where, mid, device=self.device, compute_type=compute, cpu_threads=threads)
+                model = _load(where, mid, device=self.device, compute_type=compute, cpu_threads=threads)
+                if self.language not in (None, "en") and not model.model.is_multilingual:
+                    raise ModelError(
+                        f"the speech model {mid} understands English only, but the speech language is set to "
+                        f"{self.language!r}: choose a multilingual model (e.g. base, small, large-v3-turbo)"
+                    )
+                self._model = model
             return self._model
 
 

@@ -155,3 +155,9 @@ def test_times_follow_the_video_clock_when_video_starts_late(tmp_path: Path, spe
     assert probe(clip).start_offset == pytest.approx(1.0, abs=0.05)
     (line,) = speech_source.extract(str(clip))
     assert abs(line.start - (phrase.start - 1.0)) < 0.8 and abs(line.end - (phrase.end - 1.0)) < 0.8, line
+
+
+def test_a_language_the_model_cannot_speak_is_a_clear_error(clips: dict, speech_models_dir: Path) -> None:
+    src = SpeechSource(speech_models_dir / "speech" / "tiny.en", language="ko", model_id="tiny.en")
+    with pytest.raises(ModelError, match=r"tiny.en understands English only.*'ko'.*multilingual"):
+        src.extract(str(clips["dir"] / "talk.mp4"))
