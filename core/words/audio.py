@@ -19,7 +19,7 @@ SAMPLE_RATE = 16_000  # what Whisper's feature extractor expects
 # the overlap) in memory. Whisper decodes 30 s chunks, so windows this long cost nothing in quality.
 WINDOW_S = 600.0
 # Consecutive windows share this much audio; a segment cut by a window's end is transcribed
-# whole by the next window, and stitch() keeps each segment from exactly one window.
+# whole by the next window; a line is kept only by the window whose keep range holds its middle.
 OVERLAP_S = 30.0
 # Isolated damaged packets are skipped (as players do); beyond this share the audio is unusable.
 _MAX_BAD_PACKET_SHARE = 0.5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from dataclasses import replace
@@ -12,8 +11,6 @@ from typing import Any
 from ..models.registry import ModelError
 from .audio import OVERLAP_S, WINDOW_S, audio_windows, has_audio
 from .types import SAID, WordLine
-
-log = logging.getLogger(__name__)
 
 # A silence longer than this between two words starts a new line (people pause ~0.2-0.8 s
 # between sentences; longer gaps are VAD-removed silence that Whisper never heard).
