@@ -102,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     mi = msub.add_parser("import", help="import a weights file (air-gapped machines)")
     mi.add_argument("file", type=Path)
     mi.add_argument("--as", dest="as_id", required=True, help="the model id the file is for")
+    from . import cli_speech
+
+    cli_speech.add_parsers(msub)
 
     from . import cli_export
 
@@ -318,10 +321,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    from . import cli_speech
     from .models import ModelError, get_spec, list_models
     from .models.weights import download, import_weights, is_available
     from .paths import data_paths
 
+    if args.models_command in cli_speech.COMMANDS:
+        return cli_speech.run(args)
     models_dir = data_paths(args.home).ensure().models
     try:
         if args.models_command == "list":
