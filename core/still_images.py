@@ -9,6 +9,7 @@ converted; transparency is flattened after reducing in every case.
 from __future__ import annotations
 
 import struct
+import warnings
 import zlib
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,12 @@ def read_still(path: Path, target: int) -> np.ndarray:
     """
     from PIL import Image
 
-    with Image.open(path) as img:
+    with warnings.catch_warnings():
+        # Between Pillow's warning and error limits the decode below stays bounded anyway: the
+        # warning would only alarm the editor.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        img = Image.open(path)
+    with img:
         orientation = _orientation(img)
         factor = reduce_factor(img.width, img.height, target)
         if img.format == "JPEG":
