@@ -195,7 +195,8 @@ def _png_in_strips(path: Path, img: Any, factor: int) -> Any:
         previous = strip.crop((0, rows, width, rows + 1)).tobytes("raw", mode)
         strip = strip.crop((0, 1, width, rows + 1))
         if mode == "P":
-            strip.putpalette(palette)
+            if palette is not None:
+                strip.putpalette(palette)
             if transparency is not None:
                 strip.info["transparency"] = transparency
             strip = strip.convert("RGBA" if transparency is not None else "RGB")
