@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cli_args import checked_duration, positive_int, positive_seconds, query_words_first
 from .timecode import timecode
 from .types import Filters, IndexProgress, Query
 
@@ -22,18 +23,18 @@ def _duration(text: str) -> float:
     text = text.strip().lower()
     try:
         if text.endswith("h"):
-            return float(text[:-1]) * 3600
+            return checked_duration(float(text[:-1]) * 3600, text)
         if text.endswith("m"):
-            return float(text[:-1]) * 60
+            return checked_duration(float(text[:-1]) * 60, text)
         if text.endswith("s"):
-            return float(text[:-1])
-        parts = [float(p) for p in text.split(":")]
+            return checked_duration(float(text[:-1]), text)
+        parts = [checked_duration(float(p), text) for p in text.split(":")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use 90, 1:30, 2m or 1h)") from None
     total = 0.0
     for p in parts:
         total = total * 60 + p
-    return total
+    return checked_duration(total, text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,10 +50,10 @@ def _parser() -> argparse.ArgumentParser:
 
     ix = sub.add_parser("index", help="index (or update) every video under the given folders")
     ix.add_argument("paths", nargs="*", help="folders to add and index (default: all watched folders)")
-    ix.add_argument("--every", type=float, help="seconds between sampled frames (default 1)")
+    ix.add_argument("--every", type=positive_seconds, help="seconds between sampled frames (default 1)")
     ix.add_argument(
         "--max-every",
-        type=float,
+        type=positive_seconds,
         help="allow sampling as sparse as this when only keyframes then need decoding (faster)",
     )
     ix.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -75,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("text", nargs="?", default="", help='what to find; "-word" pushes results away from it')
     se.add_argument("--image", action="append", default=[], type=Path, help="a still image to search by")
     se.add_argument("--clip", action="append", default=[], type=Path, help="a short video to search by")
-    se.add_argument("--limit", "-n", type=int, default=10)
+    se.add_argument("--limit", "-n", type=positive_int, default=10, help="how many moments (default 10)")
     se.add_argument("--folder", action="append", default=[], help="only files under this folder")
     se.add_argument("--min-duration", type=_duration, help="only files at least this long (e.g. 30, 1:30, 2m)")
     se.add_argument("--max-duration", type=_duration, help="only files at most this long")
@@ -242,6 +243,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     from .library import LibraryError
     from .models import ModelError
 
+    if args.min_duration is not None and args.max_duration is not None and args.min_duration > args.max_duration:
+        print(
+            f"reelseek-cli: --min-duration ({args.min_duration:g} s) is longer than --max-duration "
+            f"({args.max_duration:g} s): nothing could match",
+            file=sys.stderr,
+        )
+        return 2
     for p in [*args.image, *args.clip]:
         if not p.exists():
             print(f"reelseek-cli: file not found: {p}", file=sys.stderr)
@@ -411,7 +419,8 @@ def cmd_folders(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(query_words_first(parser, sys.argv[1:] if argv is None else argv))
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -429,10 +438,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         handlers[args.command] = cli_export.run
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows up here, not at exit where it cannot be caught
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except StoreError as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
         return 2
+
+
+def _closed_pipe() -> int:
+    """`reelseek-cli status | head -2`: the reader left; end quietly like other Unix tools.
+
+    Python's own flush at exit would raise again, so stdout points at devnull from here on.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else 1
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import media
 from .segment import SegmentConfig, segment
-from .store import DONE, INDEXING, PENDING, FileRow, NewSegment, Store
+from .store import INDEXING, PENDING, FileRow, NewSegment, Store
 from .types import IndexProgress, IndexReport
 
 if TYPE_CHECKING:
@@ -264,20 +264,20 @@ class Indexer:
         )
 
     def _reuse_copies(self, files: Sequence[FileRow], report: IndexReport) -> list[FileRow]:
-        """Byte-identical copies of indexed files take the donor's vectors (no decoding)."""
+        """Byte-identical copies of indexed files take the donor's vectors (no decoding).
+
+        One donor look-up per distinct fingerprint: copies share it, so the work stays linear
+        in the number of files however many of them are identical.
+        """
         todo = []
+        donors: dict[str, FileRow | None] = {}
         for f in files:
             donor = None
             if f.fingerprint:
-                donor = next(
-                    (
-                        d
-                        for d in self.store.files_by_fingerprint(f.fingerprint)
-                        if d.id != f.id and d.status == DONE and self.store.has_segments(d.id, self.model_id)
-                    ),
-                    None,
-                )
-            if donor is None:
+                if f.fingerprint not in donors:
+                    donors[f.fingerprint] = self.store.donor_by_fingerprint(f.fingerprint, self.model_id)
+                donor = donors[f.fingerprint]
+            if donor is None or donor.id == f.id:
                 todo.append(f)
                 continue
             old, new = self.store.clone_segments(donor.id, f.id, self.model_id)

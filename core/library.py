@@ -256,6 +256,7 @@ class Library:
         for f in self.store.files(status=DONE):
             if f.model_id != mid and f.folder_id in folder_ids:
                 self.store.set_status(f.id, PENDING)
+                report.skipped = max(0, report.skipped - 1)  # counted unchanged by the scan, indexed now
         todo = [f for f in self.store.files(status=PENDING) if f.folder_id in folder_ids]
         vi = self.vector_index(mid)
         if not todo:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .media import is_video_candidate
-from .store import DONE, ERROR, OFFLINE, FileRow, Store, display_path, path_key
+from .store import DONE, ERROR, INDEXING, OFFLINE, PENDING, FileRow, Store, display_path, path_key
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,10 @@ def scan_folder(
                 continue
             row = store.file_by_id(row.id) or row
         if (row.size, row.mtime_ns) == (s.size, s.mtime_ns) and not (row.status == ERROR and not row.fingerprint):
-            report.unchanged += 1
+            # A file still waiting from a stopped run is indexed now: not "unchanged" (a resumed
+            # run said "indexed 7, 8 unchanged" for 8 files).
+            if row.status not in (PENDING, INDEXING):
+                report.unchanged += 1
             continue
         _reconcile_changed(store, folder_id, row, s, report)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
@@ -22,12 +25,27 @@ log = logging.getLogger(__name__)
 IDLE, LOADING, SCANNING, INDEXING, PAUSED = "idle", "loading", "scanning", "indexing", "paused"
 
 
+@dataclass
+class _Command:
+    """A library write queued for the worker thread; its outcome goes back through ``command_done``."""
+
+    fn: Callable[[], Any]
+    on_result: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+    anytime: bool  # may run between two batches of an index run
+
+
 class IndexWorker(QObject):
     """Runs ``Library.index()`` (or ``scan()`` while there is no model) on a dedicated thread.
 
     Requests coalesce: asking for a run while one is going queues exactly one more run covering
     every folder asked for in the meantime. Pause, resume and cancel go through
     ``threading.Event`` objects that core checks between batches; the thread is never terminated.
+
+    Every library write in the app runs on this thread: index runs, and the commands queued with
+    ``submit`` (folder add/remove, ...), which the loop drains before each run. Commands marked
+    ``anytime`` also run between batches of a run (an added folder shows up at once); the others
+    wait for the run to end, so nothing deletes rows under a file being committed.
 
     The thread is a QThread whose ``run()`` is this worker's loop, rather than a QObject moved to
     a QThread and driven by queued slots: torch's pybind11 GIL handling crashed (segfault in
@@ -43,6 +61,7 @@ class IndexWorker(QObject):
     finished = Signal(object)  # IndexReport, or None when the run failed as a whole
     state_changed = Signal(str)  # idle | loading | scanning | indexing | paused
     model_loaded = Signal()
+    command_done = Signal(object, object, object)  # _Command, result, exception (or None)
 
     def __init__(self, library: Library, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,11 +73,14 @@ class IndexWorker(QObject):
         self._queued_all = False
         self._queued_paths: set[str] = set()
         self._queued_embed = False
+        self._commands: deque[_Command] = deque()
         self._stopping = False
         self._model_ready = False
         self._last_done = 0
         self._last_current: str | None = None
         self._state = IDLE
+        self._thread_ident: int | None = None
+        self.command_done.connect(self._deliver)  # queued: the worker object lives on the GUI thread
         self._thread = _LoopThread(self._loop)
         self._thread.setObjectName("reelseek-index-worker")
         self._thread.start(QThread.Priority.LowPriority)
@@ -76,6 +98,22 @@ class IndexWorker(QObject):
                 self._queued_paths.update(str(p) for p in paths)
             self._queued_embed = self._queued_embed or embed
             self._queued = True
+            self._wake.notify()
+
+    def submit(
+        self,
+        fn: Callable[[], Any],
+        *,
+        result: Callable[[Any], None] | None = None,
+        error: Callable[[BaseException], None] | None = None,
+        anytime: bool = False,
+    ) -> None:
+        """Run a library write on the worker thread, in submission order; ``result`` or ``error``
+        is then called on the GUI thread. Dropped once the worker is stopping."""
+        with self._wake:
+            if self._stopping:
+                return
+            self._commands.append(_Command(fn, result, error, anytime))
             self._wake.notify()
 
     def pause(self) -> None:
@@ -104,6 +142,7 @@ class IndexWorker(QObject):
         with self._wake:
             self._stopping = True
             self._queued = False
+            self._commands.clear()
             self._wake.notify()
         self._cancel.set()
         self._pause.clear()  # a paused run must wake up to see the cancel
@@ -118,13 +157,17 @@ class IndexWorker(QObject):
     # --- worker thread ----------------------------------------------------------------------
 
     def _loop(self) -> None:
+        self._thread_ident = threading.get_ident()  # tests check that writes happen on this thread
         _lower_priority()
         while True:
+            self._run_commands(anytime_only=False)
             with self._wake:
-                while not self._queued and not self._stopping:
+                while not self._queued and not self._commands and not self._stopping:
                     self._wake.wait()
                 if self._stopping:
                     return
+                if not self._queued:
+                    continue  # commands only: run them at the top of the loop
                 paths = None if self._queued_all else sorted(self._queued_paths)
                 embed = self._queued_embed
                 self._queued = self._queued_all = self._queued_embed = False
@@ -160,8 +203,39 @@ class IndexWorker(QObject):
         self._set_state(IDLE)  # before finished: a slot on finished sees the worker idle
         self.finished.emit(report)
 
+    def _run_commands(self, *, anytime_only: bool) -> None:
+        """Run queued commands in order (stopping at the first that must wait for the run's end)."""
+        while True:
+            with self._wake:
+                if self._stopping or not self._commands or (anytime_only and not self._commands[0].anytime):
+                    return
+                command = self._commands.popleft()
+            try:
+                with self.writing():
+                    value = command.fn()
+            except Exception as exc:
+                log.warning("library change failed: %s", exc)
+                self.command_done.emit(command, None, exc)
+            else:
+                self.command_done.emit(command, value, None)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Held around every command this thread runs: the seam for a cross-process writer lock
+        (issue #7, parts 1-4); core's index run takes its own."""
+        yield
+
+    def _deliver(self, command: _Command, value: object, exc: BaseException | None) -> None:
+        # GUI thread (queued connection from the worker thread).
+        if exc is not None:
+            if command.on_error is not None:
+                command.on_error(exc)
+        elif command.on_result is not None:
+            command.on_result(value)
+
     def _on_library_progress(self, p: IndexProgress) -> None:
         # Called by core on this thread between batches; signals carry it to the GUI thread.
+        self._run_commands(anytime_only=True)
         if p.files_done > self._last_done and self._last_current:
             self.file_done.emit(self._last_current)
         self._last_done, self._last_current = p.files_done, p.current

@@ -1,11 +1,11 @@
-"""LibraryController: folder changes and library reads, off the GUI thread, with coalesced refreshes."""
+"""LibraryController: folder changes (through the index worker) and library reads, with coalesced refreshes."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -18,11 +18,25 @@ log = logging.getLogger(__name__)
 REFRESH_MS = 700  # while files finish indexing, refresh the side panel at most this often
 
 
+class Writer(Protocol):
+    """Where library writes run: the IndexWorker's thread (see IndexWorker.submit)."""
+
+    def submit(
+        self,
+        fn: Callable[[], Any],
+        *,
+        result: Callable[[Any], None] | None = None,
+        error: Callable[[BaseException], None] | None = None,
+        anytime: bool = False,
+    ) -> None: ...
+
+
 class LibraryController(QObject):
     """Adds and removes watched folders and reads folders/status for the side panel.
 
-    One thread, in order: a folder added and then removed must not be removed first (Picard's
-    reason for its single-threaded write pool). Indexing itself belongs to the IndexWorker.
+    Writes never run here: they go to the writer (the index worker's thread), in order, so a
+    folder added and then removed is not removed first, and no folder change overlaps an index
+    run that is still unwinding. Reads run on this controller's own single thread.
     """
 
     refreshed = Signal(object, object)  # list[FolderInfo], LibraryStatus
@@ -30,9 +44,10 @@ class LibraryController(QObject):
     folder_removed = Signal(str)
     failed = Signal(str)  # a message for the editor
 
-    def __init__(self, library: Library, parent: QObject | None = None) -> None:
+    def __init__(self, library: Library, writer: Writer, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._library = library
+        self._writer = writer
         self._runner = TaskRunner("library", max_threads=1, parent=self)
         self._closed = False
         self._timer = QTimer(self)
@@ -53,11 +68,13 @@ class LibraryController(QObject):
                 library.add_folder(p)
             return folders
 
-        self._runner.run(add, result=self.folders_added.emit, error=self._on_error)
+        # Adding rows never disturbs a run in progress: it may go between two of its batches.
+        self._writer.submit(add, result=self.folders_added.emit, error=self._on_error, anytime=True)
 
     def remove_folder(self, path: str) -> None:
         library = self._library
-        self._runner.run(
+        # Waits for the current run to end (the caller cancels it): its files are being deleted.
+        self._writer.submit(
             lambda: library.remove_folder(path),
             result=lambda _r: self.folder_removed.emit(path),
             error=self._on_error,

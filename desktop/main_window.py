@@ -67,11 +67,11 @@ class MainWindow(QMainWindow):
         self._folders: list[FolderInfo] = []
         self._last_progress: IndexProgress | None = None
 
-        # Background machinery. Why each exists: the worker owns indexing (long, one at a time);
-        # the library runner does quick reads and folder writes (single thread: writes in order);
+        # Background machinery. Why each exists: the worker owns every library write (index runs
+        # and folder changes, one thread, in order); the library controller does quick reads;
         # the search controller and thumbnail loader have their own pools (see tasks.py).
         self.worker = IndexWorker(library, self)
-        self.library_ctl = LibraryController(library, self)
+        self.library_ctl = LibraryController(library, self.worker, self)
         self.search = SearchController(library, self)
         self.thumbnails = ThumbnailLoader(library, self)
         self.watcher = FolderWatcher(

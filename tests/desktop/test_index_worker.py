@@ -117,3 +117,73 @@ def test_stop_while_paused_ends_the_thread(qtbot: QtBot, lib: FakeLibrary) -> No
     assert not w.is_running()
     assert lib.batches_done < 1000
     w.request_index()  # ignored after stop, no crash
+
+
+def test_commands_run_on_the_worker_thread_in_order_with_results_on_the_gui_thread(
+    qtbot: QtBot, worker: IndexWorker, lib: FakeLibrary
+) -> None:
+    import threading
+
+    ran: list[tuple[str, int]] = []
+    delivered: list[tuple[str, object, bool]] = []
+    gui = threading.get_ident()
+
+    def command(name: str, fail: bool = False):  # type: ignore[no-untyped-def]
+        def fn() -> str:
+            ran.append((name, threading.get_ident()))
+            if fail:
+                raise ValueError(f"{name} failed")
+            return name.upper()
+
+        return fn
+
+    for name in ("add", "remove", "add-again"):
+        worker.submit(command(name), result=lambda v, n=name: delivered.append((n, v, threading.get_ident() == gui)))
+    worker.submit(
+        command("bad", fail=True), error=lambda e: delivered.append(("bad", str(e), threading.get_ident() == gui))
+    )
+    qtbot.waitUntil(lambda: len(delivered) == 4, timeout=5000)
+    assert [n for n, _ in ran] == ["add", "remove", "add-again", "bad"]
+    assert all(ident == worker._thread_ident for _, ident in ran), "commands ran off the worker thread"
+    assert all(ident != gui for _, ident in ran)
+    assert delivered == [
+        ("add", "ADD", True),
+        ("remove", "REMOVE", True),
+        ("add-again", "ADD-AGAIN", True),
+        ("bad", "bad failed", True),
+    ]
+
+
+def test_anytime_commands_run_between_batches_others_after_the_run(
+    qtbot: QtBot, worker: IndexWorker, lib: FakeLibrary
+) -> None:
+    lib.n_files = 30
+    events: list[tuple[str, int]] = []
+    worker.request_index()
+    qtbot.waitUntil(lambda: lib.batches_done >= 2, timeout=5000)
+    worker.submit(lambda: events.append(("remove", lib.batches_done)))  # waits for the run
+    worker.submit(lambda: events.append(("add", lib.batches_done)), anytime=True)
+    with qtbot.waitSignal(worker.finished, timeout=10_000):
+        pass
+    qtbot.waitUntil(lambda: len(events) == 2, timeout=5000)
+    # FIFO is kept: the anytime command queued behind a waiting one waits with it.
+    assert [e[0] for e in events] == ["remove", "add"]
+    assert all(done == 30 for _, done in events)
+
+    events.clear()
+    worker.request_index()
+    qtbot.waitUntil(lambda: lib.batches_done >= 32, timeout=5000)
+    worker.submit(lambda: events.append(("add", lib.batches_done)), anytime=True)
+    qtbot.waitUntil(lambda: len(events) == 1, timeout=5000)
+    assert events[0][1] < 60, "an anytime command ran only after the whole run"
+    with qtbot.waitSignal(worker.finished, timeout=10_000):
+        pass
+
+
+def test_commands_after_stop_are_dropped(qtbot: QtBot, lib: FakeLibrary) -> None:
+    w = IndexWorker(lib)  # type: ignore[arg-type]
+    assert w.stop(5000)
+    ran: list[int] = []
+    w.submit(lambda: ran.append(1))
+    qtbot.wait(100)
+    assert ran == []
