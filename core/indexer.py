@@ -290,6 +290,7 @@ class Indexer:
             container=info.container,
             rotation=info.rotation,
             creation_time=info.creation_time,
+            source_tc=info.source_tc,
         )
         self.vindex.remove(old)
         self.vindex.add(new, np.stack([s.vector for s in segs]))

@@ -7,11 +7,14 @@ import os
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import store_collections
+from .media_timecode import SourceTimecode
 from .paths import DataPaths, data_paths
+from .selects import Collections
 from .settings import Settings
 from .store import DONE, OFFLINE, PENDING, Store
 from .types import Filters, IndexProgress, IndexReport, LibraryStatus, Moment, Query, SearchResult
@@ -50,6 +53,7 @@ class FileInfo:
     width: int
     height: int
     indexed_at: float | None
+    source_tc: SourceTimecode = field(default_factory=SourceTimecode)  # 00:00:00:00 at 25 if untagged
 
 
 class Library:
@@ -78,6 +82,7 @@ class Library:
         self._embedders: dict[str, Embedder] = {}
         self._vindexes: dict[str, VectorIndex] = {}
         self._searchers: dict[str, Searcher] = {}
+        self.collections = Collections(self.store)  # bins of selects (reelseek.core.selects)
 
     # -- settings and model --------------------------------------------------------------------
     def save_settings(self) -> None:
@@ -193,7 +198,28 @@ class Library:
         report.offline += result.offline
         report.skipped += result.unchanged + result.touched
         report.errors.extend(result.errors)
+        self._backfill_timecode(cancel)
         return [i for i, _ in folders]
+
+    def _backfill_timecode(self, cancel: threading.Event | None) -> int:
+        """Files indexed before timecodes were read get them from a probe (no re-embedding)."""
+        from . import media
+
+        n = 0
+        for fid, key in store_collections.files_without_timecode(self.store):
+            if cancel is not None and cancel.is_set():
+                break
+            path = os.fsdecode(key)
+            if not os.path.exists(path):
+                continue  # unplugged or gone: the next scan that sees it probes it
+            try:
+                stc = media.probe(Path(path)).source_tc
+            except media.MediaError as e:
+                log.info("no timecode for %s: %s", path, e)
+                stc = SourceTimecode()  # probed, nothing readable: count from 00:00:00:00
+            store_collections.update_source_timecode(self.store, fid, stc)
+            n += 1
+        return n
 
     def index(
         self,
@@ -276,7 +302,10 @@ class Library:
             query = Query(text=query)
         if query.is_empty():
             raise LibraryError("empty query: type a description, or drop an image or a clip")
-        return self.searcher().search(query, limit=limit, filters=filters, two_stage=two_stage)
+        result = self.searcher().search(query, limit=limit, filters=filters, two_stage=two_stage)
+        tcs = store_collections.source_timecodes(self.store, [m.file_id for m in result.moments])
+        result.moments = [replace(m, source_tc=tcs.get(m.file_id)) for m in result.moments]
+        return result
 
     # -- reporting -----------------------------------------------------------------------------
     def status(self) -> LibraryStatus:
@@ -289,9 +318,21 @@ class Library:
         )
 
     def files(self, status: str | None = None) -> list[FileInfo]:
+        rows = self.store.files(status=status)
+        tcs = store_collections.source_timecodes(self.store, [f.id for f in rows])
         return [
-            FileInfo(f.id, f.path, f.status, f.error, f.duration, f.width, f.height, f.indexed_at)
-            for f in self.store.files(status=status)
+            FileInfo(
+                f.id,
+                f.path,
+                f.status,
+                f.error,
+                f.duration,
+                f.width,
+                f.height,
+                f.indexed_at,
+                tcs.get(f.id, SourceTimecode()),
+            )
+            for f in rows
         ]
 
     def thumbnail(self, moment: Moment, *, width: int = 320) -> bytes | None:

@@ -3,7 +3,7 @@ a few seconds of packets and its first frame."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from .media_io import (
     stream_sar,
     video_stream,
 )
+from .media_timecode import SourceTimecode, read_source_timecode
 
 # Probe reads packets from the start of the file until it has seen this much (cheap: no decoding).
 _PROBE_MAX_SECONDS = 60.0
@@ -54,6 +55,8 @@ class ProbeInfo:
     # starts earlier, edit lists). Times here count from the first video frame; add this to
     # seek a player whose clock counts from the container start.
     start_offset: float = 0.0
+    # Start timecode tag, exact rational frame rate, drop-frame and VFR flags (see media_timecode).
+    source_tc: SourceTimecode = field(default_factory=SourceTimecode)
 
 
 def probe(path: Path) -> ProbeInfo:
@@ -117,6 +120,7 @@ def probe(path: Path) -> ProbeInfo:
             creation_time=_creation_time(container, stream),
             has_audio=bool(container.streams.audio),
             start_offset=_start_offset(container, stream, tb),
+            source_tc=read_source_timecode(container, stream, vfr=stats.vfr),
         )
     except MediaError:
         raise

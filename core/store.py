@@ -11,13 +11,18 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sqlite_utils
 
+from . import store_collections
 from .types import DONE, ERROR, INDEXING, OFFLINE, PENDING, STATUSES
 
-SCHEMA_VERSION = 2
+if TYPE_CHECKING:
+    from .media_timecode import SourceTimecode
+
+SCHEMA_VERSION = 3
 
 
 def path_key(path: str | os.PathLike[str]) -> bytes:
@@ -155,7 +160,9 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["segments"].create_index(["model_id"])
 
 
-_MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2}
+# v3: source timecode columns on files, collections and their items (store_collections.migrate is
+# idempotent, so renumbering it is safe).
+_MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: store_collections.migrate}
 
 
 class StoreError(Exception):
@@ -456,6 +463,7 @@ class Store:
         container: str | None = None,
         rotation: int = 0,
         creation_time: str | None = None,
+        source_tc: SourceTimecode | None = None,
     ) -> tuple[list[int], list[int]]:
         """Replace a file's segments for one model and mark it done, in one transaction.
 
@@ -502,6 +510,8 @@ class Store:
                     file_id,
                 ),
             )
+            if source_tc is not None:
+                store_collections.set_source_timecode(c, file_id, source_tc)
             self._bump_generation(c, model_id)
         return old, new
 
@@ -521,7 +531,10 @@ class Store:
         assert src is not None
         segs = self.segments_of_file(src_file, model_id, with_thumbs=True)
         new = [NewSegment(s.start, s.end, s.best_time, v, s.times, s.frames, thumb) for s, v, thumb in segs]
-        return self.commit_file(dst_file, model_id, new, duration=src.duration, width=src.width, height=src.height)
+        tc = store_collections.probed_source_timecode(self, src_file)
+        return self.commit_file(
+            dst_file, model_id, new, duration=src.duration, width=src.width, height=src.height, source_tc=tc
+        )
 
     # -- reads for search --------------------------------------------------------------------
     def segments_of_file(

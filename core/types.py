@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .media_timecode import SourceTimecode
+from .timecode import SourceClock
+
 # File status values stored in the `files` table.
 PENDING = "pending"
 INDEXING = "indexing"
@@ -62,9 +65,27 @@ class Moment:
     confidence: float = 0.0  # calibrated 0..1 against the library's background scores
     offline: bool = False
     duration: float = 0.0  # of the whole file
+    source_tc: SourceTimecode | None = None  # the file's start timecode and exact rate (Library.search fills it)
+
+    @property
+    def clock(self) -> SourceClock:
+        """The file's clock: source timecode of any time inside it (00:00:00:00 start if untagged)."""
+        return (self.source_tc or SourceTimecode()).clock
+
+    @property
+    def timecode_in(self) -> str:
+        return self.clock.tc(self.start)
+
+    @property
+    def timecode_out(self) -> str:
+        return self.clock.tc(self.end)
 
     def to_json(self) -> dict[str, object]:
         return {
+            "timecode_in": self.timecode_in,
+            "timecode_out": self.timecode_out,
+            "rate": self.clock.rate.label,
+            "start_tc": self.clock.start_tc,
             "path": self.path,
             "start": round(self.start, 3),
             "end": round(self.end, 3),
