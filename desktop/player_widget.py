@@ -91,11 +91,13 @@ class PlayerWidget(QWidget):
         controls.addSpacing(10)
         controls.addWidget(self.time_label, 1)
         controls.addWidget(self.rate_label)
-        controls.addWidget(self.selects_button)
+        header = QHBoxLayout()
+        header.addWidget(self.info, 1)
+        header.addWidget(self.selects_button)  # here, not in the controls: narrow panes stay possible
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 8)
         layout.setSpacing(6)
-        layout.addWidget(self.info)
+        layout.addLayout(header)
         layout.addWidget(self.surface, 1)
         layout.addWidget(self.timeline)
         layout.addLayout(controls)
@@ -141,6 +143,8 @@ class PlayerWidget(QWidget):
         player probes the file (off the GUI thread) and counts from 00:00:00:00.
         """
         self._moment = moment
+        if source is None and moment.source_tc is not None:
+            source = moment.clock  # core read the file's start timecode and exact rate at indexing
         self._source = source
         name = Path(moment.path).name
         self.info.setText(name)
@@ -393,10 +397,11 @@ class PlayerWidget(QWidget):
     def _show_marks(self) -> None:
         a, b = self.mark_frames()
         self.timeline.set_marks(self._in, self._out)
+        fps = self.clock.rate.label
         self.range_label.setText(
-            f"IN {self._label(a)}   OUT {self._label(b)}   ({b - a + 1} frames)"
+            f"IN {self._label(a)}   OUT {self._label(b)}   ({b - a + 1} frames at {fps} fps)"
             if self._mode == "smpte"
-            else f"IN {self._label(a)}   OUT {self._label(b + 1)}"
+            else f"IN {self._label(a)}   OUT {self._label(b + 1)}   ({fps} fps)"
         )
 
     def _label(self, frame: int) -> str:
@@ -405,9 +410,8 @@ class PlayerWidget(QWidget):
     def _update_play_button(self) -> None:
         rate = self.transport.shuttle_rate()
         self.play_button.setIcon(theme.icon("pause" if rate != 0 else "play"))
-        fps = self.clock.rate.label
         if rate in (0.0, 1.0):
-            self.rate_label.setText(f"{fps} fps")
+            self.rate_label.setText("")
         else:
             arrow = "◀◀" if rate < 0 else "▶▶"
             self.rate_label.setText(f"{arrow} {abs(rate):g}×")

@@ -175,7 +175,7 @@ def test_marks_set_go_to_and_show_source_timecode(qtbot: QtBot, player: PlayerWi
     assert player.marks() == pytest.approx((1.2, 2.2))
     assert player.timeline.marks() == pytest.approx((1.2, 2.2))
     assert "IN 01:00:01:02" in player.range_label.text() and "OUT 01:00:02:01" in player.range_label.text()
-    assert "(10 frames)" in player.range_label.text()
+    assert "(10 frames at 10 fps)" in player.range_label.text()
     marked = player.marked_moment()
     assert marked is not None and (marked.start, marked.end) == pytest.approx((1.2, 2.2))
     # Shift+I / Shift+O go to them, picture included.
