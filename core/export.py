@@ -248,7 +248,12 @@ def render(planned: Planned, fmt: str) -> str:
     if fmt == "fcp7":
         return export_fixes.fix_fcp7(str(otio.adapters.write_to_string(planned.timeline, "fcp_xml")), planned)
     if fmt == "fcpxml":
-        return export_fixes.fix_fcpxml(str(otio.adapters.write_to_string(planned.timeline, "fcpx_xml")), planned)
+        # The adapter finds clips by name inside XPath predicates: a ' in a name breaks it. Write
+        # with neutral names; fix_fcpxml puts the real (escaped) names back.
+        tl = planned.timeline.deepcopy()
+        for i, clip in enumerate(tl.find_clips()):
+            clip.name = f"reelseek-clip-{i}"
+        return export_fixes.fix_fcpxml(str(otio.adapters.write_to_string(tl, "fcpx_xml")), planned)
     raise ExportError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
 
 

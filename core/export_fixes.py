@@ -176,6 +176,7 @@ def fix_fcpxml(text: str, planned: Planned) -> str:
     for top in root.findall("asset-clip"):
         a = by_ref.get(top.get("ref"))
         if a is not None:
+            top.set("name", a.get("name", ""))
             top.set("format", a.get("format", tfmt))
             top.set("duration", a.get("duration", "0s"))
             top.set("start", a.get("start", "0s"))
