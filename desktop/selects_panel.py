@@ -57,6 +57,8 @@ class _ItemList(QListWidget):
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setWordWrap(True)
+        self.setSpacing(3)
+        self.setAlternatingRowColors(True)
         self.model().rowsMoved.connect(lambda *_a: self.order_changed.emit())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -85,7 +87,7 @@ class SelectsPanel(QWidget):
         self.combo.setObjectName("CollectionCombo")
         self.combo.currentIndexChanged.connect(self._on_combo_current_index_changed)
         self.new_button = self._tool("add", "New collection…", self.new_collection)
-        self.rename_button = self._tool("settings", "Rename the collection…", self.rename_collection)
+        self.rename_button = self._tool("rename", "Rename the collection…", self.rename_collection)
         self.delete_button = self._tool("close", "Delete the collection…", self.delete_collection)
         self.export_button = self._tool("export", "Export the collection (EDL, XML, OTIO, CSV)", lambda: None)
         self.export_menu = export_menu(self, "Export", self._on_export_format)

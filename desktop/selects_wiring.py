@@ -34,6 +34,7 @@ class SelectsWiring(QObject):
         )
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         # Out of the way until there is something in it (the first add shows it; View ▸ Selects too).
+        window.resizeDocks([self.dock], [330], Qt.Orientation.Horizontal)
         self.dock.hide()
         self._first_refresh = True
         self.exporter = ExportController(window)
