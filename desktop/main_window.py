@@ -221,7 +221,9 @@ class MainWindow(QMainWindow):
         self.library_ctl.remove_folder(path)
 
     def play_moment(self, moment: Moment) -> None:
-        self.player.play_moment(moment)
+        # The card's thumbnail is already decoded: a picture at once while libvlc opens the file.
+        thumb = self.results.model.thumbnail(moment)
+        self.player.play_moment(moment, placeholder=thumb.toImage() if thumb is not None else None)
 
     def apply_timecode_mode(self) -> None:
         """SMPTE source timecode or seconds (settings ▸ Show times as) on cards, player and selects."""

@@ -35,7 +35,9 @@ class PlayerWidget(QWidget):
     moment_loaded = Signal(object)  # Moment
     playback_error = Signal(str)
     marks_changed = Signal(float, float)  # in, out (seconds from the file's first frame; out exclusive)
-    picture_shown = Signal(str)  # "still" (the decoded in-point) or "video" (libvlc's first frame)
+    # "thumbnail" (the card's picture, at once), "still" (the in-point, decoded by core) or "video"
+    # (libvlc's first frame): what the surface shows after a moment is opened, in that order.
+    picture_shown = Signal(str)
     add_to_selects_requested = Signal(object)  # Moment with the marks as its range
 
     def __init__(self, *, render: str = "auto", audio: bool = True, parent: QWidget | None = None) -> None:
@@ -136,11 +138,12 @@ class PlayerWidget(QWidget):
     def moment(self) -> Moment | None:
         return self._moment
 
-    def play_moment(self, moment: Moment, source: SourceClock | None = None) -> bool:
+    def play_moment(self, moment: Moment, source: SourceClock | None = None, placeholder: QImage | None = None) -> bool:
         """Open the moment's file at its start and play to its end. False if the file is missing.
 
         ``source`` is the file's rate and start timecode when core knows them; otherwise the
-        player probes the file (off the GUI thread) and counts from 00:00:00:00.
+        player probes the file (off the GUI thread) and counts from 00:00:00:00. ``placeholder``
+        (the result card's thumbnail) is shown at once, until the in-point still or video arrives.
         """
         self._moment = moment
         if source is None and moment.source_tc is not None:
@@ -168,12 +171,14 @@ class PlayerWidget(QWidget):
         # once instead of a black surface (libvlc needs its demuxer, decoder and output first).
         self._picture = ""
         self.surface.set_message("")
-        self.surface.set_frame(None)
+        self.surface.set_frame(placeholder if placeholder is not None and not placeholder.isNull() else None)
         self._media.request(moment.path, moment.start)
         clock = self.clock
         self.transport.open(moment.path, clock.frame_at(moment.start), play=True, stop_at=clock.end_frame(moment.end))
         self.setFocus(Qt.FocusReason.OtherFocusReason)
         self.moment_loaded.emit(moment)
+        if self.surface.frame() is not None:
+            self.picture_shown.emit("thumbnail")
         return True
 
     def position(self) -> float:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from reelseek.core.timecode import Rate, SourceClock
@@ -69,17 +70,21 @@ def test_first_picture_is_the_in_point_and_comes_at_once(qtbot: QtBot, player: P
     player.picture_shown.connect(
         lambda kind: events.append((kind, ticks[0], (time.perf_counter() - t0) * 1000, shown(player)))
     )
-    assert player.play_moment(moment(clip, 1.0, 2.0))
+    placeholder = QImage(32, 18, QImage.Format.Format_RGB32)
+    placeholder.fill(QColor("#336699"))
+    assert player.play_moment(moment(clip, 1.0, 2.0), placeholder=placeholder)
     qtbot.waitUntil(lambda: any(e[0] == "video" for e in events), timeout=10_000)
     counter.stop()
     print("first pictures (kind, event-loop passes, ms, frame):", events)
-    # The first picture of any kind is already the in point (frame 10), never the file's start.
-    assert events[0][3] == 10
+    # The card's thumbnail is on screen before the event loop ran at all (0 passes).
+    assert events[0][0] == "thumbnail" and events[0][1] == 0
+    # Then the in point (frame 10), never the file's start: the decoded still and/or libvlc.
+    assert events[1][3] == 10
     video = next(e for e in events if e[0] == "video")
     assert video[3] is not None and video[3] >= 10
     # A still, when shown, came before libvlc's picture and is never shown on top of it.
     kinds = [e[0] for e in events]
-    assert kinds in (["video"], ["still", "video"])
+    assert kinds in (["thumbnail", "video"], ["thumbnail", "still", "video"])
 
 
 def test_step_at_the_start_stays_on_frame_zero(qtbot: QtBot, player: PlayerWidget, clip: Path) -> None:
