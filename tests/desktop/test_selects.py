@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QModelIndex, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 
@@ -108,6 +108,11 @@ def test_panel_edits_persist_in_a_new_library(qtbot: QtBot, panel: tuple[Selects
     p.up_button.click()
     qtbot.waitUntil(lambda: [it.id for it in p.items()] == [ids[2], ids[0], ids[1]], timeout=10_000)
     assert p.current_item() is not None and p.current_item().id == ids[2], "the moved item stays selected"
+    # A drag within the list (InternalMove moves the row in the list's model, as a drop does).
+    assert p.list.model().moveRow(QModelIndex(), 0, QModelIndex(), 3)
+    qtbot.waitUntil(lambda: [it.id for it in p.items()] == [ids[0], ids[1], ids[2]], timeout=10_000)
+    assert p.list.model().moveRow(QModelIndex(), 2, QModelIndex(), 0)
+    qtbot.waitUntil(lambda: [it.id for it in p.items()] == [ids[2], ids[0], ids[1]], timeout=10_000)
 
     # Trim the unicode clip by source timecode, annotate it.
     p.list.setCurrentRow(2)
