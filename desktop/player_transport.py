@@ -29,8 +29,12 @@ from reelseek.desktop.vlc_player import VlcPlayer
 
 POLL_MS = 40  # position refresh; also how late the stop at the out point can be noticed
 SHUTTLE_MAX = 8.0
-SETTLE_MS = 60  # a paused seek gets this long (and, with frame callbacks, a picture) before the next
-SETTLE_MAX_MS = 400  # ... but never longer: a lost picture must not stall the playhead
+# A paused seek gets SETTLE_MS before the next one goes out. With frame callbacks it also waits
+# for evidence that libvlc handled it: a picture that differs from the one before the seek, or a
+# few redisplays after REDISPLAY_MS (a seek to an identical-looking frame), at most SETTLE_MAX_MS.
+SETTLE_MS = 60
+REDISPLAY_MS, REDISPLAYS = 300, 4
+SETTLE_MAX_MS = 1500
 
 
 class PlayerTransport(QObject):
@@ -57,8 +61,11 @@ class PlayerTransport(QObject):
         self._want: int | None = None  # the frame to ask for once the seek in flight has settled
         self._busy = False
         self._detouring = False
+        self._awaiting_pause = False
         self._issued_count = 0
         self._issued_at = 0.0
+        self._issued_image: object = None
+        self._checked_count = 0
         # libvlc's clock advances in steps; the display interpolates between them while playing.
         # While playing: our own clock anchored where playback (re)started, re-anchored on each
         # fresh libvlc time that moves forward (libvlc reports stale or early times after a seek).
@@ -104,6 +111,8 @@ class PlayerTransport(QObject):
         self._frame = clock.frame_at(seconds + 1e-6)
         if stop_s is not None:
             self._stop_at = clock.frame_at(stop_s + 1e-6)
+        if self._path is not None and self._shuttle == 0 and not self._ended and not self._pause_when_shown:
+            self._show_frame()  # paused: the picture follows the new frame grid exactly
         self.position_changed.emit(self._frame)
 
     # --- commands ---------------------------------------------------------------------------
@@ -112,6 +121,7 @@ class PlayerTransport(QObject):
         """Load ``path`` with the picture at ``frame``; play (until ``stop_at``) or hold it there."""
         self._path = path
         self._reverse.stop()
+        self._shuttle = 0.0  # a new file starts at 1x, whatever the last one was shuttling at
         self._frame = self.clock.clamp(frame)
         self._stop_at = stop_at if play else None
         self._load(play=play)
@@ -143,7 +153,7 @@ class PlayerTransport(QObject):
             return
         if self._shuttle <= 0:
             # Resume exactly where the picture is (after a pause, a step or reverse shuttle).
-            self._want, self._busy, self._detouring = None, False, False
+            self._want, self._busy, self._detouring, self._awaiting_pause = None, False, False, False
             self._settle.stop()
             self._vlc.set_time(self.clock.seek_time(self._frame))
         self._shuttle = rate
@@ -222,7 +232,7 @@ class PlayerTransport(QObject):
         self._anchor_here()
         self._shown = self._frame
         self._want = None
-        self._busy = self._detouring = False
+        self._busy = self._detouring = self._awaiting_pause = False
         self._settle.stop()
         # Mid-frame start: the input seeks before the first picture, so it is already this frame.
         self._vlc.load(self._path, self.clock.seek_time(self._frame))
@@ -246,6 +256,13 @@ class PlayerTransport(QObject):
 
     def _issue(self) -> None:
         assert self._want is not None
+        self._busy = True
+        self._issued_at = time.monotonic()
+        self._settle.start()
+        if self._vlc.state() == "playing":
+            # libvlc applies a pause asynchronously: a seek before it has would play on from there.
+            self._awaiting_pause = True
+            return
         tail = self.clock.tail_start()
         if 0 < tail <= self._shown:
             # Paused inside the last GOP: out of it first (see the module docstring).
@@ -255,16 +272,37 @@ class PlayerTransport(QObject):
         else:
             self._shown, self._want = self._want, None
             self._vlc.set_time(self.clock.seek_time(self._shown))
-        self._busy = True
-        self._issued_count = self._vlc.frame_count()
-        self._issued_at = time.monotonic()
-        self._settle.start()
+        self._issued_count = self._checked_count = self._vlc.frame_count()
+        self._issued_image = self._vlc.latest_frame() if self._vlc.render == "callback" else None
+
+    def _seek_shown(self, waited: float) -> bool:
+        """Callback mode: has libvlc shown the picture of the seek in flight (see SETTLE_MS)?"""
+        count = self._vlc.frame_count()
+        if waited >= SETTLE_MAX_MS:
+            return True
+        # Redisplays are evidence only for a plain seek (whose picture may look like the last one);
+        # the detour's picture must really have changed before the seek back into the tail.
+        if not self._detouring and waited >= REDISPLAY_MS and count - self._issued_count >= REDISPLAYS:
+            return True
+        if count == self._checked_count:
+            return False
+        self._checked_count = count
+        image = self._vlc.latest_frame()
+        return image is not None and (self._issued_image is None or image != self._issued_image)
 
     @Slot()
     def _on_settle_timeout(self) -> None:
         waited = (time.monotonic() - self._issued_at) * 1000
-        pictured = self._vlc.render != "callback" or self._vlc.frame_count() > self._issued_count
-        if waited < SETTLE_MS or (not pictured and waited < SETTLE_MAX_MS):
+        if self._awaiting_pause:
+            if self._vlc.state() == "playing" and waited < SETTLE_MAX_MS:
+                return
+            self._awaiting_pause = self._busy = False
+            if self._want is not None and self._shuttle <= 0:
+                self._issue()
+            else:
+                self._settle.stop()
+            return
+        if waited < SETTLE_MS or (self._vlc.render == "callback" and not self._seek_shown(waited)):
             return
         self._busy = self._detouring = False
         if self._want is not None and self._shuttle <= 0:

@@ -49,6 +49,7 @@ class PlayerWidget(QWidget):
         self.transport = PlayerTransport(self._vlc, self)
         self._media = PlayerMediaLoader(self)
         self._moment: Moment | None = None
+        self._moment_path = ""
         self._source: SourceClock | None = None
         self._in = 0.0
         self._out = 0.0
@@ -153,8 +154,13 @@ class PlayerWidget(QWidget):
         self.info.setText(name)
         self.info.setToolTip(moment.path)
         duration = moment.duration or moment.end
-        rate = source.rate if source is not None else None
-        self.transport.set_clock(FrameClock.for_media(rate.fps if rate else None, duration, source))
+        same_file = self._moment_path == moment.path
+        # The same file again: its probed rate and GOP still hold. Otherwise 25 fps until the
+        # probe answers (search results carry core's exact rate in ``source`` instead).
+        fps: object = source.rate.fps if source is not None else (self.clock.rate.fps if same_file else None)
+        gop_s = self.clock.gop / self.clock.fps if same_file and self.clock.gop else None
+        self._moment_path = moment.path
+        self.transport.set_clock(FrameClock.for_media(fps, duration, source, gop_s))
         self.timeline.set_duration(duration)
         self.timeline.set_range(moment.start, moment.end)
         self._in, self._out = moment.start, moment.end

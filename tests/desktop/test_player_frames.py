@@ -47,7 +47,16 @@ def shown(player: PlayerWidget) -> int | None:
 
 
 def wait_shown(qtbot: QtBot, player: PlayerWidget, n: int) -> None:
-    qtbot.waitUntil(lambda: shown(player) == n, timeout=8000)
+    try:
+        qtbot.waitUntil(lambda: shown(player) == n, timeout=15_000)
+    except Exception:
+        t = player.transport
+        pytest.fail(
+            f"frame {n} never shown: surface {shown(player)}, libvlc latest "
+            f"{frame_number(player.vlc.latest_frame()) if player.vlc.latest_frame() else None}, "
+            f"state {player.vlc.state()}, transport frame {t.frame()} shown {t._shown} want {t._want} "
+            f"busy {t._busy} detouring {t._detouring} awaiting {t._awaiting_pause}"
+        )
 
 
 def open_paused(qtbot: QtBot, player: PlayerWidget, clip: Path, start: float = 1.0, end: float = 2.0) -> None:
@@ -78,10 +87,15 @@ def test_first_picture_is_the_in_point_and_comes_at_once(qtbot: QtBot, player: P
     print("first pictures (kind, event-loop passes, ms, frame):", events)
     # The card's thumbnail is on screen before the event loop ran at all (0 passes).
     assert events[0][0] == "thumbnail" and events[0][1] == 0
-    # Then the in point (frame 10), never the file's start: the decoded still and/or libvlc.
-    assert events[1][3] == 10
-    video = next(e for e in events if e[0] == "video")
-    assert video[3] is not None and video[3] >= 10
+    # Then the in point (frame 10), never the file's start: core's still and libvlc's first picture.
+    # (What the surface shows when the GUI thread gets to libvlc's notification is its newest
+    # picture, later on a busy machine; the first one decoded is kept for this check.)
+    first = player.vlc.first_frame()
+    # (libvlc skips a picture that is already late when decoded: on a starved machine 11.)
+    assert first is not None and frame_number(first) in (10, 11)
+    for kind, _passes, _ms, frame in events:
+        if kind == "still":
+            assert frame == 10
     # A still, when shown, came before libvlc's picture and is never shown on top of it.
     kinds = [e[0] for e in events]
     assert kinds in (["thumbnail", "video"], ["thumbnail", "still", "video"])
@@ -153,14 +167,21 @@ def test_play_again_after_reaching_the_end_of_the_file(
     assert not player.is_playing()
     assert player.frame() == FRAMES - 1
     seen: list[int] = []
-    player.vlc.frame_ready.connect(lambda: seen.append(frame_number(player.vlc.latest_frame())))
+
+    def record() -> None:
+        image = player.vlc.latest_frame()
+        if image is not None:  # (a notification queued before the reload finds no picture)
+            seen.append(frame_number(image))
+
+    player.vlc.frame_ready.connect(record)
     qtbot.keyClick(player, key)
     assert player.is_playing()
     # It starts over at the in mark (frame 20) and reaches the end again.
     qtbot.waitUntil(lambda: player.transport.has_ended() and not player.is_playing(), timeout=10_000)
-    # (The GUI takes the newest picture when it gets to it: at 10 fps the first may be 20 or 21.)
-    assert seen and 20 <= seen[0] <= 21, seen
-    assert max(seen) >= 27, seen
+    first = player.vlc.first_frame()  # the first picture after the restart (kept by VlcPlayer)
+    # (libvlc skips a picture that is already late when decoded: on a starved machine 21 or 22.)
+    assert first is not None and 20 <= frame_number(first) <= 22
+    assert seen and max(seen) >= 27, seen
 
 
 def test_marks_set_go_to_and_show_source_timecode(qtbot: QtBot, player: PlayerWidget, clip: Path) -> None:
@@ -203,3 +224,13 @@ def test_marks_set_go_to_and_show_source_timecode(qtbot: QtBot, player: PlayerWi
     with qtbot.waitSignal(player.add_to_selects_requested) as blocker:
         qtbot.keyClick(player, Qt.Key.Key_B)
     assert (blocker.args[0].start, blocker.args[0].end) == pytest.approx((0.5, 0.6))
+
+
+def test_a_new_moment_plays_at_normal_speed_after_shuttling(qtbot: QtBot, player: PlayerWidget, clip: Path) -> None:
+    open_paused(qtbot, player, clip)
+    for _ in range(3):
+        qtbot.keyClick(player, Qt.Key.Key_L)
+    assert player.shuttle_rate() == 4.0
+    assert player.play_moment(moment(clip, 0.5, 1.5))
+    assert player.shuttle_rate() == 1.0 and player.vlc.rate() == pytest.approx(1.0)
+    assert player.mark_frames() == (5, 14)
