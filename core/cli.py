@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--online-only", action="store_true", help="leave out files on unplugged drives")
     se.add_argument("--single-stage", action="store_true", help=argparse.SUPPRESS)
     se.add_argument("--json", action="store_true", help="print a JSON list of moments")
+    se.add_argument("--seconds", action="store_true", help="show HH:MM:SS.mmm from the file start, not source timecode")
     se.add_argument(
         "--batch",
         type=Path,
@@ -88,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     mi = msub.add_parser("import", help="import a weights file (air-gapped machines)")
     mi.add_argument("file", type=Path)
     mi.add_argument("--as", dest="as_id", required=True, help="the model id the file is for")
+
+    from . import cli_export
+
+    cli_export.add_parser(sub)  # export, collections
 
     fo = sub.add_parser("folders", help="list, add or remove watched folders")
     fo.add_argument("action", choices=["list", "add", "remove"], nargs="?", default="list")
@@ -209,6 +214,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         include_offline=not args.online_only,
     )
     lib = _library(args)
+    # --seconds, or settings.timecode_display = "seconds", keeps the HH:MM:SS.mmm form
+    args.seconds = args.seconds or lib.settings.timecode_display == "seconds"
     try:
         if args.batch:
             return _search_batch(lib, args, filters)
@@ -228,8 +235,15 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("no good match: the best moments below look like background noise")
     for i, m in enumerate(result.moments, 1):
         off = "  [offline]" if m.offline else ""
-        print(f"{i:3d}. {timecode(m.start)} - {timecode(m.end)}  {m.score:.3f}  {m.path}{off}")
+        print(f"{i:3d}. {_span(m, args.seconds)}  {m.score:.3f}  {m.path}{off}")
     return 0
+
+
+def _span(m, seconds: bool) -> str:  # type: ignore[no-untyped-def]
+    """A moment's range: source SMPTE timecode (default) or HH:MM:SS.mmm from the file start."""
+    if seconds:
+        return f"{timecode(m.start)} - {timecode(m.end)}"
+    return f"{m.timecode_in} - {m.timecode_out}"
 
 
 def _search_batch(lib, args: argparse.Namespace, filters: Filters) -> int:  # type: ignore[no-untyped-def]
@@ -240,7 +254,7 @@ def _search_batch(lib, args: argparse.Namespace, filters: Filters) -> int:  # ty
         out.append({"query": text, "no_good_match": r.no_good_match, "moments": [m.to_json() for m in r.moments]})
         if not args.json:
             best = r.moments[0] if r.moments else None
-            where = f"{timecode(best.start)} - {timecode(best.end)}  {best.path}" if best else "nothing found"
+            where = f"{_span(best, args.seconds)}  {best.path}" if best else "nothing found"
             print(f"{text}\n    {where}")
     if args.json:
         print(json.dumps(out, indent=2))
@@ -366,6 +380,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "models": cmd_models,
         "folders": cmd_folders,
     }
+    if args.command in ("export", "collections"):
+        from . import cli_export
+
+        handlers[args.command] = cli_export.run
     try:
         return handlers[args.command](args)
     except StoreError as e:

@@ -12,6 +12,8 @@ API (stable):
   ``fmt`` in ``FORMATS`` (``edl``, ``fcp7``, ``fcpxml``, ``otio``, ``csv``); raises ``ExportError``
   with a message a user can act on.
 - ``file_url(path)``: ``file://`` URL percent-encoded from the path's raw bytes.
+- ``fill_sizes(clips, store)``: the clips with their files' frame sizes from the library (the XML
+  formats describe the frame size when it is known).
 
 Each clip keeps its own frame rate; the timeline's rate is the most common one. Where an adapter
 gets rates, drop-frame labels, names or URLs wrong, ``export_fixes`` corrects its output (the
@@ -28,7 +30,7 @@ import re
 import urllib.parse
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,7 @@ from .timecode import Rate, format_tc, frames_to_seconds, seconds_to_frames
 
 if TYPE_CHECKING:
     from .selects import SelectItem
+    from .store import Store
     from .types import Moment
 
 FORMATS = {"edl": ".edl", "fcp7": ".xml", "fcpxml": ".fcpxml", "otio": ".otio", "csv": ".csv"}
@@ -63,6 +66,8 @@ class ExportClip:
     note: str = ""
     source: str = "visual"
     offline: bool = False
+    width: int = 0  # display size, for the XML formats' frame size (0: unknown; see fill_sizes)
+    height: int = 0
 
     @classmethod
     def from_moment(cls, m: Moment, *, query: str = "", note: str = "") -> ExportClip:
@@ -112,6 +117,15 @@ class Planned:
     rate: Rate
     clips: list[PlannedClip]
     name: str
+
+
+def fill_sizes(clips: Sequence[ExportClip], store: Store) -> list[ExportClip]:
+    """The clips with the frame size the library knows for their files (FCPXML/FCP7 formats)."""
+    out = []
+    for c in clips:
+        row = store.file_by_path(c.path) if not c.width else None
+        out.append(replace(c, width=row.width, height=row.height) if row is not None else c)
+    return out
 
 
 def file_url(path: str | bytes) -> str:
@@ -318,4 +332,4 @@ def _printable(text: str) -> str:
 
 
 __all__ = ["FORMATS", "ExportClip", "ExportError", "Planned", "PlannedClip", "build_timeline", "export",
-           "file_url", "plan", "render", "timeline_rate"]  # fmt: skip
+           "file_url", "fill_sizes", "plan", "render", "timeline_rate"]  # fmt: skip

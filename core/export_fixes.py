@@ -76,6 +76,30 @@ def _rate_el(parent: ET.Element, rate: Rate) -> None:
     _set(el, "ntsc", "TRUE" if rate.fps.denominator == 1001 else "FALSE")
 
 
+def _samples(parent: ET.Element, rate: Rate, w: int, h: int, *, sequence: bool = False) -> None:
+    """media/video/(format/)samplecharacteristics with rate and frame size (Premiere reads these)."""
+    if w <= 0 or h <= 0:
+        return
+    media = parent.find("media")
+    if media is None:
+        media = ET.SubElement(parent, "media")
+    video = media.find("video")
+    if video is None:
+        video = ET.SubElement(media, "video")
+    holder = video
+    if sequence:
+        holder = video.find("format")
+        if holder is None:
+            holder = ET.Element("format")
+            video.insert(0, holder)
+    sc = holder.find("samplecharacteristics")
+    if sc is None:
+        sc = ET.SubElement(holder, "samplecharacteristics")
+    _rate_el(sc, rate)
+    _set(sc, "width", str(w))
+    _set(sc, "height", str(h))
+
+
 def fix_fcp7(text: str, planned: Planned) -> str:
     """FCP7 xmeml (Premiere): the adapter labels every 29.97 start timecode non-drop (its drop_frame
     argument is ignored), shows file names percent-encoded, writes each clip's rate twice and a
@@ -91,6 +115,9 @@ def fix_fcp7(text: str, planned: Planned) -> str:
             _rate_el(stc, planned.rate)
             _set(stc, "string", format_tc(0, planned.rate))
             _set(stc, "displayformat", "DF" if planned.rate.drop_frame else "NDF")
+    if seq is not None and planned.clips:
+        first = next((p for p in planned.clips if p.rate.fps == planned.rate.fps), planned.clips[0])
+        _samples(seq, planned.rate, first.clip.width, first.clip.height, sequence=True)
     items = root.findall(".//sequence/media/video/track/clipitem")
     if len(items) != len(planned.clips):
         raise ValueError(f"the FCP XML adapter wrote {len(items)} clip items for {len(planned.clips)} clips")
@@ -121,6 +148,7 @@ def fix_fcp7(text: str, planned: Planned) -> str:
         if reel is None:
             reel = ET.SubElement(tc, "reel")
         _set(reel, "name", p.reel)
+        _samples(f, p.rate, p.clip.width, p.clip.height)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + body + "\n"
@@ -151,24 +179,29 @@ def fix_fcpxml(text: str, planned: Planned) -> str:
         raise ValueError("the FCPXML adapter wrote no resources")
     for f in res.findall("format"):
         res.remove(f)
-    formats: dict[tuple[Fraction, bool], str] = {}
+    formats: dict[tuple[Fraction, int, int], str] = {}
 
-    def fmt_id(rate: Rate) -> str:
-        key = (rate.fps, rate.drop_frame)
+    def fmt_id(rate: Rate, w: int, h: int) -> str:
+        key = (rate.fps, w, h)
         if key not in formats:
             fid = f"fmt{len(formats) + 1}"
             formats[key] = fid
-            res.insert(len(formats) - 1, ET.Element("format", {"id": fid, "frameDuration": _frame_duration(rate)}))
+            attrs = {"id": fid, "frameDuration": _frame_duration(rate)}
+            if w > 0 and h > 0:
+                attrs.update(width=str(w), height=str(h))
+            res.insert(len(formats) - 1, ET.Element("format", attrs))
         return formats[key]
 
-    tfmt = fmt_id(planned.rate)
+    # The sequence takes the size of the first clip at the timeline's rate.
+    first = next((p for p in planned.clips if p.rate.fps == planned.rate.fps), planned.clips[0])
+    tfmt = fmt_id(planned.rate, first.clip.width, first.clip.height)
     assets = {a.get("src"): a for a in res.findall("asset")}
     for p in planned.clips:
         a = assets.get(p.url)
         if a is None:
             raise ValueError(f"the FCPXML adapter wrote no asset for {p.url}")
         a.set("name", p.clip.name)
-        a.set("format", fmt_id(p.rate))
+        a.set("format", fmt_id(p.rate, p.clip.width, p.clip.height))
         a.set("start", _t(p.media_start, p.rate))
         a.set("duration", _t(p.media_frames or (p.src_out - p.media_start), p.rate))
         a.set("hasVideo", "1")
@@ -202,7 +235,7 @@ def fix_fcpxml(text: str, planned: Planned) -> str:
                 "offset": _t(p.rec_in, planned.rate),
                 "duration": _t(p.rec_out - p.rec_in, planned.rate),
                 "start": _t(p.src_in, p.rate),
-                "format": fmt_id(p.rate),
+                "format": fmt_id(p.rate, p.clip.width, p.clip.height),
                 "tcFormat": "DF" if p.rate.drop_frame else "NDF",
             },
         )

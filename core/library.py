@@ -217,6 +217,9 @@ class Library:
             except media.MediaError as e:
                 log.info("no timecode for %s: %s", path, e)
                 stc = SourceTimecode()  # probed, nothing readable: count from 00:00:00:00
+            except Exception:  # a decoder bug must not stop the scan; do not retry it every time
+                log.exception("probe for the timecode failed: %s", path)
+                stc = SourceTimecode()
             store_collections.update_source_timecode(self.store, fid, stc)
             n += 1
         return n

@@ -8,7 +8,7 @@ API (stable, used by the desktop Selects panel and ``reelseek-cli collections``)
 - ``SelectItem``: ``id, collection_id, file_id (None once the file left the library), path (str to
   open), display (printable path), in_s, out_s, note, position, query, score, source, added_at,
   duration, offline, source_tc``; ``.clock`` (SourceClock), ``.rate`` (Rate), ``.timecode_in``,
-  ``.timecode_out``, ``.to_json()``; ``.name`` is the file name.
+  ``.timecode_out``, ``.to_json()``, ``.to_moment()`` (to play it); ``.name`` is the file name.
 - ``Collections``: ``list()``, ``get(name)``, ``create(name)``, ``ensure(name)``, ``rename(name, new)``,
   ``delete(name)``, ``items(name)``, ``item(item_id)``, ``add_moment(name, moment, query="", note="",
   in_s=None, out_s=None)``, ``add_range(name, path, in_s, out_s, ...)``, ``add_timecodes(name, path,
@@ -90,6 +90,13 @@ class SelectItem:
     @property
     def timecode_out(self) -> str:
         return self.clock.tc(self.out_s)
+
+    def to_moment(self) -> Moment:
+        """The item as a Moment (to play it in the player, or export it like a search result)."""
+        return Moment(
+            self.path, self.file_id if self.file_id is not None else -1, self.in_s, self.out_s,
+            self.score or 0.0, self.in_s, 0.0, self.offline, self.duration, self.source_tc,
+        )  # fmt: skip
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -224,7 +231,7 @@ class Collections:
         source: str = "manual",
     ) -> SelectItem:
         """Add any range of a file (known to the library or not) by its path."""
-        key = path if isinstance(path, bytes) else path_key(Path(path).expanduser().absolute())
+        key = path if isinstance(path, bytes) else path_key(Path(path).expanduser().resolve())
         row = self.store.file_by_path(key)
         return self._add(name, row.id if row else None, key, in_s, out_s, note, query, score, source)
 
@@ -232,7 +239,7 @@ class Collections:
         self, name: str, path: str | os.PathLike[str], tc_in: str, tc_out: str, **kw: object
     ) -> SelectItem:
         """Add a range given as the file's source timecodes (``01:00:10:00``)."""
-        key = path_key(Path(path).expanduser().absolute())
+        key = path_key(Path(path).expanduser().resolve())
         row = self.store.file_by_path(key)
         if row is None:
             raise CollectionError(f"{display_path(key)} is not in the library (index it first)")

@@ -30,10 +30,11 @@ def migrate(db: sqlite_utils.Database) -> None:
 
     Written to be safe when run twice or renumbered (IF NOT EXISTS, columns checked first).
     """
-    have = set(db["files"].columns_dict)
+    files = db.table("files")
+    have = set(files.columns_dict)
     for name, kind in _TC_COLUMNS.items():
         if name not in have:
-            db["files"].add_column(name, kind)
+            files.add_column(name, kind)
     db.execute(
         """CREATE TABLE IF NOT EXISTS collections (
             id INTEGER PRIMARY KEY,

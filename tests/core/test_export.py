@@ -212,3 +212,28 @@ def test_bad_exports_give_clear_errors_and_leave_no_file(tmp_path: Path, clips_b
     with pytest.raises(ExportError, match="cannot write"):
         export([c], "edl", target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a folder.edl"]  # no half-written file left
+
+
+def test_frame_sizes_reach_the_xml_formats(clips_by_rate, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from reelseek.core.export import fill_sizes
+    from reelseek.core.store import Store
+
+    path = clips_by_rate["50"][0]
+    store = Store(tmp_path / "lib.db")
+    fid = store.upsert_file(path, None, 1, 1, "fp")
+    store.commit_file(fid, "m", [], duration=3.0, width=64, height=48)
+    [sized] = fill_sizes([_clip(path, 0.0, 1.0)], store)
+    assert (sized.width, sized.height) == (64, 48)
+    planned = build_timeline([sized, replace(_clip(clips_by_rate["25"][0], 0.0, 1.0), width=1920, height=1080)])
+    fx = ET.fromstring(render(planned, "fcpxml"))
+    sizes = {(f.get("frameDuration"), f.get("width"), f.get("height")) for f in fx.iter("format")}
+    assert sizes == {("1/50s", "64", "48"), ("1/25s", "1920", "1080")}
+    x7 = ET.fromstring(render(planned, "fcp7"))
+    seq = x7.find(".//sequence/media/video/format/samplecharacteristics")
+    assert seq is not None and (seq.findtext("width"), seq.findtext("rate/timebase")) == ("64", "50")
+    files = x7.findall(".//clipitem/file/media/video/samplecharacteristics")
+    assert [(f.findtext("width"), f.findtext("height")) for f in files] == [("64", "48"), ("1920", "1080")]
+    for fmt in ("fcp7", "fcpxml"):
+        assert len(_read(render(planned, fmt), fmt)) == 2

@@ -100,6 +100,8 @@ def test_items_add_trim_annotate_reorder_remove(lib) -> None:
     assert [i.id for i in cols.items("Selects")] == [c.id, a.id]
     assert cols.get("Selects").count == 2
     assert cols.items("Selects")[1].to_json()["timecode_out"] == "01:00:03:12"
+    m2 = cols.items("Selects")[1].to_moment()
+    assert (m2.file_id, m2.start, m2.end, m2.timecode_in) == (fid, 2.48, 3.48, "01:00:02:12")
 
 
 def test_collections_survive_reopen_file_moves_offline_and_removal(tmp_path: Path, lib) -> None:

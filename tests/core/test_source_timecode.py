@@ -103,3 +103,27 @@ def test_files_indexed_before_v3_get_their_timecode_by_probe_only(tmp_path: Path
         assert store_collections.files_without_timecode(lib.store) == []
     finally:
         lib.close()
+
+
+def test_variable_frame_rate_is_flagged(tmp_path: Path) -> None:
+    import av
+    import numpy as np
+
+    path = tmp_path / "phone.mp4"
+    with av.open(str(path), "w") as c:
+        c.metadata["timecode"] = "02:00:00:00"
+        s = c.add_stream("libx264", rate=30, options={"preset": "ultrafast"})
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        s.codec_context.time_base = Fraction(1, 1000)
+        t = 0
+        for i in range(60):  # frames 33 ms and 60 ms apart, like a phone under load
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 3, np.uint8), format="rgb24")
+            f.pts, f.time_base = t, Fraction(1, 1000)
+            t += 33 if i % 2 else 60
+            for pk in s.encode(f):
+                c.mux(pk)
+        for pk in s.encode():
+            c.mux(pk)
+    stc = media.probe(path).source_tc
+    assert stc.vfr and stc.start == "02:00:00:00"
+    assert stc.frame_rate.label.endswith("VFR") and stc.clock.start_tc == "02:00:00:00"
