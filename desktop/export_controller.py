@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,8 +51,18 @@ class ExportController(QObject):
         self.handles = 0  # frames added before and after each clip (clamped to the media by core)
         self._last_dir = str(Path.home())
 
-    def export(self, clips: Sequence[ExportClip], fmt: str, name: str = "reelseek selects") -> bool:
-        """Ask for a destination and start the export; False if there was nothing to do or no file chosen."""
+    def export(
+        self,
+        clips: Sequence[ExportClip],
+        fmt: str,
+        name: str = "reelseek selects",
+        prepare: Callable[[list[ExportClip]], list[ExportClip]] | None = None,
+    ) -> bool:
+        """Ask for a destination and start the export; False if there was nothing to do or no file chosen.
+
+        ``prepare`` runs on the worker thread before writing (the wiring adds frame sizes from the
+        library there: a database read).
+        """
         clips = list(clips)
         if not clips:
             self.failed.emit("Nothing to export: select some results or add items to the collection first.")
@@ -71,7 +81,8 @@ class ExportController(QObject):
         def job() -> int:
             from reelseek.core.export import export
 
-            planned = export(clips, fmt, path, handles=handles, name=name)
+            ready = prepare(clips) if prepare is not None else clips
+            planned = export(ready, fmt, path, handles=handles, name=name)
             return len(planned.clips)
 
         self._runner.run(job, result=lambda n: self.finished.emit(path, int(n)), error=self._on_error)

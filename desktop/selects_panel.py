@@ -37,10 +37,7 @@ ItemRole = Qt.ItemDataRole.UserRole + 1
 
 def item_moment(it: SelectItem) -> Moment:
     """A select as a Moment the player can open (its range is the item's in/out)."""
-    return Moment(
-        it.path, it.file_id or -1, it.in_s, it.out_s, it.score or 0.0, it.in_s,
-        offline=it.offline, duration=it.duration, source_tc=it.source_tc,
-    )  # fmt: skip
+    return it.to_moment()
 
 
 class _ItemList(QListWidget):

@@ -14,6 +14,7 @@ from reelseek.desktop.selects_panel import SelectsPanel
 from reelseek.desktop.selects_store import SelectsStore
 
 if TYPE_CHECKING:
+    from reelseek.core.export import ExportClip
     from reelseek.core.selects import CollectionInfo, SelectItem
     from reelseek.desktop.main_window import MainWindow
 
@@ -69,13 +70,21 @@ class SelectsWiring(QObject):
         query = self._window.search.last_query()
         text = query.text if query is not None else ""
         clips = [ExportClip.from_moment(m, query=text) for m in moments]
-        self.exporter.export(clips, fmt, f"reelseek {text}".strip() if text else "reelseek results")
+        name = f"reelseek {text}".strip() if text else "reelseek results"
+        self.exporter.export(clips, fmt, name, prepare=self._with_sizes)
 
     @Slot(list, str, str)
     def export_items(self, items: list[SelectItem], fmt: str, name: str) -> None:
         from reelseek.core.export import ExportClip
 
-        self.exporter.export([ExportClip.from_item(it) for it in items], fmt, name)
+        self.exporter.export([ExportClip.from_item(it) for it in items], fmt, name, prepare=self._with_sizes)
+
+    def _with_sizes(self, clips: list[ExportClip]) -> list[ExportClip]:
+        """Frame sizes from the library (the XML formats describe them); runs on the export thread."""
+        from reelseek.core.export import fill_sizes
+
+        store = getattr(self._window.library, "store", None)
+        return fill_sizes(clips, store) if store is not None else clips
 
     def set_timecode_mode(self, mode: str) -> None:
         self.panel.set_timecode_mode(mode)
