@@ -13,6 +13,7 @@ from reelseek.core.timecode import SourceClock
 from reelseek.core.types import Moment
 from reelseek.desktop import theme
 from reelseek.desktop.frame_clock import FrameClock
+from reelseek.desktop.player_marks import Marks
 from reelseek.desktop.player_media import MediaFacts, PlayerMediaLoader
 from reelseek.desktop.player_transport import PlayerTransport
 from reelseek.desktop.timeline import TimelineWidget
@@ -51,8 +52,7 @@ class PlayerWidget(QWidget):
         self._moment: Moment | None = None
         self._moment_path = ""
         self._source: SourceClock | None = None
-        self._in = 0.0
-        self._out = 0.0
+        self._marks = Marks(lambda: self.transport.clock)
         self._mode = "smpte"
         self._picture = ""  # "", "still" or "video": what the surface shows for this moment
         self._closed = False
@@ -163,7 +163,7 @@ class PlayerWidget(QWidget):
         self.transport.set_clock(FrameClock.for_media(fps, duration, source, gop_s))
         self.timeline.set_duration(duration)
         self.timeline.set_range(moment.start, moment.end)
-        self._in, self._out = moment.start, moment.end
+        self._marks.reset(moment.start, moment.end)
         self._show_marks()
         self.timeline.set_position(moment.start)
         if not Path(moment.path).exists():
@@ -201,17 +201,17 @@ class PlayerWidget(QWidget):
 
     def marks(self) -> tuple[float, float]:
         """In and out in seconds from the file's first frame (out exclusive, like Moment.end)."""
-        return self._in, self._out
+        return self._marks.start, self._marks.end
 
     def mark_frames(self) -> tuple[int, int]:
         """In and out as frame numbers (out inclusive: the last frame of the range)."""
-        return self.clock.frame_at(self._in), self.clock.end_frame(self._out)
+        return self._marks.frames()
 
     def marked_moment(self) -> Moment | None:
         """The moment with the marks as its range (what goes into the selects)."""
         if self._moment is None:
             return None
-        return dataclasses.replace(self._moment, start=self._in, end=self._out)
+        return dataclasses.replace(self._moment, start=self._marks.start, end=self._marks.end)
 
     def set_timecode_mode(self, mode: str) -> None:
         """``smpte`` (source HH:MM:SS:FF) or ``seconds`` (HH:MM:SS.mmm)."""
@@ -254,24 +254,16 @@ class PlayerWidget(QWidget):
         self.transport.seek(seconds)
 
     def mark_in(self) -> None:
-        """I: the in mark at the frame under the playhead (the out moves along if it was before)."""
-        if self._moment is None:
-            return
-        frame = self.transport.frame()
-        self._in = self.clock.seconds(frame)
-        if self.clock.end_frame(self._out) < frame:
-            self._out = self.clock.seconds(frame + 1)
-        self._marks_edited()
+        """I: the in mark at the frame under the playhead."""
+        if self._moment is not None:
+            self._marks.set_in(self.transport.frame())
+            self._marks_edited()
 
     def mark_out(self) -> None:
         """O: the out mark includes the frame under the playhead."""
-        if self._moment is None:
-            return
-        frame = self.transport.frame()
-        self._out = self.clock.seconds(frame + 1)
-        if self.clock.frame_at(self._in) > frame:
-            self._in = self.clock.seconds(frame)
-        self._marks_edited()
+        if self._moment is not None:
+            self._marks.set_out(self.transport.frame())
+            self._marks_edited()
 
     def go_to_in(self) -> None:
         if self._moment is not None:
@@ -403,17 +395,11 @@ class PlayerWidget(QWidget):
 
     def _marks_edited(self) -> None:
         self._show_marks()
-        self.marks_changed.emit(self._in, self._out)
+        self.marks_changed.emit(*self.marks())
 
     def _show_marks(self) -> None:
-        a, b = self.mark_frames()
-        self.timeline.set_marks(self._in, self._out)
-        fps = self.clock.rate.label
-        self.range_label.setText(
-            f"IN {self._label(a)}   OUT {self._label(b)}   ({b - a + 1} frames at {fps} fps)"
-            if self._mode == "smpte"
-            else f"IN {self._label(a)}   OUT {self._label(b + 1)}   ({fps} fps)"
-        )
+        self.timeline.set_marks(*self.marks())
+        self.range_label.setText(self._marks.text(self._mode))
 
     def _label(self, frame: int) -> str:
         return self.clock.label(frame, self._mode)
