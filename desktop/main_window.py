@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
@@ -23,6 +23,7 @@ from reelseek.core.types import Filters, IndexProgress, IndexReport, Query, Sear
 from reelseek.desktop import theme
 from reelseek.desktop.folders_panel import FoldersWidget
 from reelseek.desktop.index_worker import IndexWorker
+from reelseek.desktop.keyboard_flow import KeyboardFlow
 from reelseek.desktop.library_controller import LibraryController
 from reelseek.desktop.media_kinds import DropKind, classify, local_paths
 from reelseek.desktop.notice import NoticeWidget
@@ -30,6 +31,7 @@ from reelseek.desktop.player_widget import KEYS_HELP, PlayerWidget
 from reelseek.desktop.results_panel import ResultsPanelWidget
 from reelseek.desktop.search_bar import SearchBarWidget, _rejection
 from reelseek.desktop.search_controller import SearchController
+from reelseek.desktop.selects_wiring import SelectsWiring
 from reelseek.desktop.settings_dialog import SettingsDialog
 from reelseek.desktop.status_widget import ErrorListDialog, IndexStatusWidget
 from reelseek.desktop.thumbnails import ThumbnailLoader
@@ -118,9 +120,12 @@ class MainWindow(QMainWindow):
         cl.addWidget(self.notice)  # above both pages: drops on the welcome view get messages too
         cl.addWidget(self.pages, 1)
         self.setCentralWidget(central)
+        self.selects = SelectsWiring(self)  # the Selects dock, adding to it, exports
+        self.keyboard = KeyboardFlow(self)
         self._build_menus()
         self._install_player_shortcuts()
         self._connect()
+        self.apply_timecode_mode()
         self._restore_geometry()
 
         self._folders = self._load_folders_now()
@@ -150,6 +155,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         focus = self._action(view_menu, "Search", "search", "Ctrl+F")
         focus.triggered.connect(lambda: self.search_bar.field.setFocus())
+        view_menu.addAction(self.selects.dock.toggleViewAction())
         errors = self._action(view_menu, "Indexing errors…", "error", "")
         errors.triggered.connect(self._on_index_status_errors_clicked)
         help_menu = self.menuBar().addMenu("&Help")
@@ -159,20 +165,11 @@ class MainWindow(QMainWindow):
         )
 
     def _install_player_shortcuts(self) -> None:
-        """Space/J/K/L/I/O drive the player from anywhere in the window; text fields keep their keys
-        (a focused QLineEdit claims printable keys before shortcuts see them)."""
-        keys = {
-            "Space": "toggle_play",
-            "J": "shuttle_reverse",
-            "K": "pause",
-            "L": "shuttle_forward",
-            "I": "jump_in",
-            "O": "jump_out",
-        }
-        for key, method in keys.items():
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-            shortcut.activated.connect(lambda method=method: getattr(self.player, method)())
+        """Space/J/K/L/I/O drive the player when the player or the results have focus (not window-wide
+        shortcuts: those fired in the Selects panel's fields and the folder list too)."""
+        self.results.view.player_key_pressed.connect(
+            lambda key, mods: self.player.handle_key(key, Qt.KeyboardModifier(mods))
+        )
 
     def _action(self, menu: object, text: str, icon_name: str, shortcut: object) -> QAction:
         action = QAction(theme.icon(icon_name), text, self) if icon_name else QAction(text, self)
@@ -224,7 +221,16 @@ class MainWindow(QMainWindow):
         self.library_ctl.remove_folder(path)
 
     def play_moment(self, moment: Moment) -> None:
-        self.player.play_moment(moment)
+        # The card's thumbnail is already decoded: a picture at once while libvlc opens the file.
+        thumb = self.results.model.thumbnail(moment)
+        self.player.play_moment(moment, placeholder=thumb.toImage() if thumb is not None else None)
+
+    def apply_timecode_mode(self) -> None:
+        """SMPTE source timecode or seconds (settings ▸ Show times as) on cards, player and selects."""
+        mode = getattr(self.library.settings, "timecode_display", "smpte")
+        self.results.model.set_timecode_mode(mode)
+        self.player.set_timecode_mode(mode)
+        self.selects.set_timecode_mode(mode)
 
     def refresh_library(self) -> None:
         """Re-read folders and status off the GUI thread, then update the side panel."""
@@ -249,6 +255,7 @@ class MainWindow(QMainWindow):
         self.search.shutdown()
         self.thumbnails.shutdown()
         self.library_ctl.shutdown()
+        self.selects.shutdown()
         self.player.shutdown()
 
     # --- events -----------------------------------------------------------------------------
@@ -449,6 +456,7 @@ class MainWindow(QMainWindow):
     def apply_settings(self, *, model_changed: bool) -> None:
         """React to saved settings: rescan interval now; a new model indexes in the background."""
         self.watcher.set_rescan_interval(self.library.settings.rescan_interval_s)
+        self.apply_timecode_mode()
         self.statusBar().showMessage("Settings saved", 4000)
         if model_changed:
             self._has_model = self._check_model()
@@ -470,6 +478,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)  # type: ignore[arg-type]
         else:
             self.resize(1280, 800)
+        docks = self.qsettings.value("window/state")
+        if docks is not None:
+            self.restoreState(docks)  # type: ignore[arg-type]
         splitter = self.qsettings.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)  # type: ignore[arg-type]
@@ -477,4 +488,5 @@ class MainWindow(QMainWindow):
     def _save_geometry(self) -> None:
         self.qsettings.setValue("window/geometry", self.saveGeometry())
         self.qsettings.setValue("window/splitter", self.splitter.saveState())
+        self.qsettings.setValue("window/state", self.saveState())
         self.qsettings.sync()

@@ -1,36 +1,45 @@
-"""PlayerWidget: the embedded VLC player with the moment's range on its timeline and editor keys."""
+"""PlayerWidget: the embedded VLC player with in/out marks, source timecode and editor keys."""
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QMouseEvent
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QImage, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
+from reelseek.core.timecode import SourceClock
 from reelseek.core.types import Moment
 from reelseek.desktop import theme
-from reelseek.desktop.timecode import timecode
+from reelseek.desktop.frame_clock import FrameClock
+from reelseek.desktop.player_marks import Marks
+from reelseek.desktop.player_media import MediaFacts, PlayerMediaLoader
+from reelseek.desktop.player_transport import PlayerTransport
 from reelseek.desktop.timeline import TimelineWidget
 from reelseek.desktop.video_surface import VideoSurfaceWidget
 from reelseek.desktop.vlc_player import VlcPlayer
 
-POLL_MS = 40  # timeline/time refresh; also how late the stop at the range's end can be
-SHUTTLE_MAX = 8.0
-KEYS_HELP = "Space play/pause · J/K/L shuttle · ←/→ one frame · Shift+←/→ one second · I/O range in/out"
+KEYS_HELP = (
+    "Space play/pause · J/K/L shuttle · ←/→ one frame · Shift+←/→ one second · "
+    "I/O mark in/out · Shift+I/O go to in/out · B add to selects"
+)
 
 
 class PlayerWidget(QWidget):
-    """Plays a moment: loads the file, starts at the range's start, pauses at its end.
+    """Plays a moment: opens the file at the range's start, plays to its end, then holds the frame.
 
-    Keys (when the player has focus): Space play/pause; J/K/L shuttle (J reverse -1/-2/-4/-8,
-    K pause, L forward 1/2/4/8x); Left/Right one frame; Shift+Left/Right one second; I/O jump
-    to the range's in/out point; Home/End file start/end.
+    The in/out marks start as the moment's range; ``I``/``O`` set them at the playhead (the out
+    mark includes the frame under the playhead, as in an NLE), ``Shift+I``/``Shift+O`` go to them.
     """
 
     moment_loaded = Signal(object)  # Moment
     playback_error = Signal(str)
+    marks_changed = Signal(float, float)  # in, out (seconds from the file's first frame; out exclusive)
+    # "thumbnail" (the card's picture, at once), "still" (the in-point, decoded by core) or "video"
+    # (libvlc's first frame): what the surface shows after a moment is opened, in that order.
+    picture_shown = Signal(str)
+    add_to_selects_requested = Signal(object)  # Moment with the marks as its range
 
     def __init__(self, *, render: str = "auto", audio: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,15 +47,15 @@ class PlayerWidget(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self._vlc = VlcPlayer(render=render, audio=audio, parent=self)
+        self.transport = PlayerTransport(self._vlc, self)
+        self._media = PlayerMediaLoader(self)
         self._moment: Moment | None = None
-        self._stop_at: float | None = None
-        self._shuttle = 0.0  # <0 reverse rate, 0 paused, >0 forward rate
-        self._reverse_pos = 0.0
+        self._moment_path = ""
+        self._source: SourceClock | None = None
+        self._marks = Marks(lambda: self.transport.clock)
+        self._mode = "smpte"
+        self._picture = ""  # "", "still" or "video": what the surface shows for this moment
         self._closed = False
-        # libvlc's clock advances in ~250 ms steps; the display interpolates between them.
-        self._raw_time = -1.0
-        self._raw_at = 0.0
-        self._smooth = 0.0
 
         self.info = QLabel("No moment loaded")
         self.info.setObjectName("PlayerInfo")
@@ -56,14 +65,15 @@ class PlayerWidget(QWidget):
         self.timeline = TimelineWidget(self)
         self.timeline.seek_requested.connect(self._on_timeline_seek_requested)
         self.play_button = self._tool("play", "Play / pause (Space)", self.toggle_play)
+        self.selects_button = self._tool("bin-add", "Add the marked range to the selects (B)", self.add_to_selects)
         self._tool_buttons = [
-            self._tool("mark-in", "Jump to the range's start (I)", self.jump_in),
+            self._tool("mark-in", "Mark in at the playhead (I) · go to in: Shift+I", self.mark_in),
             self._tool("step-back", "Back one frame (←)", lambda: self.step_frames(-1)),
             self.play_button,
             self._tool("step-forward", "Forward one frame (→)", lambda: self.step_frames(1)),
-            self._tool("mark-out", "Jump to the range's end (O)", self.jump_out),
+            self._tool("mark-out", "Mark out at the playhead (O) · go to out: Shift+O", self.mark_out),
         ]
-        self.time_label = QLabel(f"{timecode(0)} / {timecode(0)}")
+        self.time_label = QLabel("00:00:00:00 / 00:00:00:00")
         self.time_label.setObjectName("TimeLabel")
         # Clipped rather than widening the window when the player pane is made very narrow.
         self.time_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -84,10 +94,13 @@ class PlayerWidget(QWidget):
         controls.addSpacing(10)
         controls.addWidget(self.time_label, 1)
         controls.addWidget(self.rate_label)
+        header = QHBoxLayout()
+        header.addWidget(self.info, 1)
+        header.addWidget(self.selects_button)  # here, not in the controls: narrow panes stay possible
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 8)
         layout.setSpacing(6)
-        layout.addWidget(self.info)
+        layout.addLayout(header)
         layout.addWidget(self.surface, 1)
         layout.addWidget(self.timeline)
         layout.addLayout(controls)
@@ -98,12 +111,11 @@ class PlayerWidget(QWidget):
             self._vlc.set_window(self.surface.window_handle())
         else:
             self._vlc.frame_ready.connect(self._on_vlc_frame_ready)
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._on_poll_timeout)
-        self._reverse = QTimer(self)
-        self._reverse.setInterval(POLL_MS)
-        self._reverse.timeout.connect(self._on_reverse_timeout)
+        self.transport.position_changed.connect(self._on_transport_position_changed)
+        self.transport.state_changed.connect(self._update_play_button)
+        self.transport.error.connect(self._on_transport_error)
+        self._media.still_ready.connect(self._on_media_still_ready)
+        self._media.facts_ready.connect(self._on_media_facts_ready)
 
     def _tool(self, icon_name: str, tip: str, slot: object) -> QToolButton:
         b = QToolButton(self)
@@ -120,146 +132,198 @@ class PlayerWidget(QWidget):
     def vlc(self) -> VlcPlayer:
         return self._vlc
 
+    @property
+    def clock(self) -> FrameClock:
+        return self.transport.clock
+
     def moment(self) -> Moment | None:
         return self._moment
 
-    def play_moment(self, moment: Moment) -> bool:
-        """Load the moment's file, seek to its start, play until its end. False if the file is missing."""
+    def play_moment(self, moment: Moment, source: SourceClock | None = None, placeholder: QImage | None = None) -> bool:
+        """Open the moment's file at its start and play to its end. False if the file is missing.
+
+        ``source`` is the file's rate and start timecode when core knows them; otherwise the
+        player probes the file (off the GUI thread) and counts from 00:00:00:00. ``placeholder``
+        (the result card's thumbnail) is shown at once, until the in-point still or video arrives.
+        """
         self._moment = moment
+        if source is None and moment.source_tc is not None:
+            source = moment.clock  # core read the file's start timecode and exact rate at indexing
+        self._source = source
         name = Path(moment.path).name
         self.info.setText(name)
         self.info.setToolTip(moment.path)
-        self.range_label.setText(f"IN {timecode(moment.start)}   OUT {timecode(moment.end)}")
-        self.timeline.set_duration(moment.duration or moment.end)
+        duration = moment.duration or moment.end
+        same_file = self._moment_path == moment.path
+        # The same file again: its probed rate and GOP still hold. Otherwise 25 fps until the
+        # probe answers (search results carry core's exact rate in ``source`` instead).
+        fps: object = source.rate.fps if source is not None else (self.clock.rate.fps if same_file else None)
+        gop_s = self.clock.gop / self.clock.fps if same_file and self.clock.gop else None
+        self._moment_path = moment.path
+        self.transport.set_clock(FrameClock.for_media(fps, duration, source, gop_s))
+        self.timeline.set_duration(duration)
         self.timeline.set_range(moment.start, moment.end)
+        self._marks.reset(moment.start, moment.end)
+        self._show_marks()
         self.timeline.set_position(moment.start)
         if not Path(moment.path).exists():
-            self._vlc.stop()
-            self._poll.stop()
+            self.transport.close()
             reason = "is offline (its drive is not mounted)" if moment.offline else "cannot be found"
             msg = f"{name} {reason}."
             self.surface.set_message(msg)
             self.playback_error.emit(msg)
             return False
+        # The still of the in-point is decoded by core while libvlc opens the file: a picture at
+        # once instead of a black surface (libvlc needs its demuxer, decoder and output first).
+        self._picture = ""
         self.surface.set_message("")
-        self._reverse.stop()
-        self._shuttle = 1.0
-        self._stop_at = moment.end
-        self._vlc.load(moment.path, moment.start)
-        self._vlc.set_rate(1.0)
-        self._poll.start()
-        self._update_play_button()
+        self.surface.set_frame(placeholder if placeholder is not None and not placeholder.isNull() else None)
+        self._media.request(moment.path, moment.start)
+        clock = self.clock
+        self.transport.open(moment.path, clock.frame_at(moment.start), play=True, stop_at=clock.end_frame(moment.end))
         self.setFocus(Qt.FocusReason.OtherFocusReason)
         self.moment_loaded.emit(moment)
+        if self.surface.frame() is not None:
+            self.picture_shown.emit("thumbnail")
         return True
 
     def position(self) -> float:
-        if self._shuttle < 0:
-            return self._reverse_pos
-        return self._vlc.time()
+        return self.transport.position()
+
+    def frame(self) -> int:
+        return self.transport.frame()
 
     def is_playing(self) -> bool:
-        return self._shuttle != 0
+        return self.transport.is_playing()
 
     def shuttle_rate(self) -> float:
-        return self._shuttle
+        return self.transport.shuttle_rate()
+
+    def marks(self) -> tuple[float, float]:
+        """In and out in seconds from the file's first frame (out exclusive, like Moment.end)."""
+        return self._marks.start, self._marks.end
+
+    def mark_frames(self) -> tuple[int, int]:
+        """In and out as frame numbers (out inclusive: the last frame of the range)."""
+        return self._marks.frames()
+
+    def marked_moment(self) -> Moment | None:
+        """The moment with the marks as its range (what goes into the selects)."""
+        if self._moment is None:
+            return None
+        return dataclasses.replace(self._moment, start=self._marks.start, end=self._marks.end)
+
+    def set_timecode_mode(self, mode: str) -> None:
+        """``smpte`` (source HH:MM:SS:FF) or ``seconds`` (HH:MM:SS.mmm)."""
+        self._mode = mode
+        self._show_marks()
+        self._update_time_label()
 
     def toggle_play(self) -> None:
+        """Space. At the end of the file (or on its last frame) playback restarts at the in mark."""
         if self._moment is None:
             return
-        if self._shuttle != 0:
-            self.pause()
+        if self.transport.is_playing():
+            self.transport.pause()
+        elif self._at_end():
+            self._restart()
         else:
-            self._stop_at = None  # a deliberate play continues past the range
-            self._set_forward(1.0)
+            self.transport.forward(1.0)
 
     def pause(self) -> None:
-        self._reverse.stop()
-        self._vlc.pause()
-        self._vlc.set_rate(1.0)
-        self._shuttle = 0.0
-        self._update_play_button()
+        self.transport.pause()
 
     def shuttle_forward(self) -> None:
-        """L: play forward, faster on each press (1, 2, 4, 8x)."""
         if self._moment is None:
             return
-        self._stop_at = None
-        self._set_forward(1.0 if self._shuttle <= 0 else min(SHUTTLE_MAX, self._shuttle * 2))
+        if not self.transport.is_playing() and self._at_end():
+            self._restart()
+        else:
+            self.transport.shuttle_forward()
 
     def shuttle_reverse(self) -> None:
-        """J: play backwards, faster on each press. libvlc cannot decode backwards, so this
-        steps the position back on a timer while paused (what NLEs do for long-GOP media too)."""
-        if self._moment is None:
-            return
-        rate = -1.0 if self._shuttle >= 0 else max(-SHUTTLE_MAX, self._shuttle * 2)
-        if self._shuttle >= 0:
-            self._vlc.pause()
-            self._reverse_pos = self._vlc.time()
-        self._shuttle = rate
-        self._stop_at = None
-        self._reverse.start()
-        self._update_play_button()
+        self.transport.shuttle_reverse()
 
     def step_frames(self, n: int) -> None:
-        if self._moment is None:
-            return
-        if self._shuttle != 0:
-            self.pause()
-        if n == 1:
-            self._vlc.next_frame()
-        else:
-            self.seek(self._vlc.time() + n / max(1.0, self._vlc.fps()))
+        self.transport.step(n)
+
+    def step_seconds(self, n: int) -> None:
+        self.transport.step(n * self.clock.rate.nominal)
 
     def seek(self, seconds: float) -> None:
-        duration = self.timeline.duration() or self._vlc.length()
-        t = min(max(0.0, seconds), duration) if duration > 0 else max(0.0, seconds)
-        self._reverse_pos = self._smooth = t
-        self._raw_time = -1.0
-        self._vlc.set_time(t)
-        self.timeline.set_position(t)
-        self._update_time_label(t)
+        self.transport.seek(seconds)
 
-    def jump_in(self) -> None:
+    def mark_in(self) -> None:
+        """I: the in mark at the frame under the playhead."""
         if self._moment is not None:
-            self.seek(self._moment.start)
+            self._marks.set_in(self.transport.frame())
+            self._marks_edited()
 
-    def jump_out(self) -> None:
+    def mark_out(self) -> None:
+        """O: the out mark includes the frame under the playhead."""
         if self._moment is not None:
-            self.seek(self._moment.end)
+            self._marks.set_out(self.transport.frame())
+            self._marks_edited()
+
+    def go_to_in(self) -> None:
+        if self._moment is not None:
+            self.transport.step(0)  # pause on a whole frame first
+            self.transport.seek_frame(self.mark_frames()[0])
+
+    def go_to_out(self) -> None:
+        if self._moment is not None:
+            self.transport.step(0)
+            self.transport.seek_frame(self.mark_frames()[1])
+
+    # Kept for the window's older callers: I/O used to jump to the range edges.
+    jump_in = go_to_in
+    jump_out = go_to_out
+
+    def add_to_selects(self) -> None:
+        m = self.marked_moment()
+        if m is not None:
+            self.add_to_selects_requested.emit(m)
 
     def shutdown(self) -> None:
         """Stop timers and free libvlc (stop() then release()); safe to call twice."""
         if self._closed:
             return
         self._closed = True
-        self._poll.stop()
-        self._reverse.stop()
+        self.transport.shutdown()
+        self._media.shutdown()
         self._vlc.release()
 
     # --- events -----------------------------------------------------------------------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key, mods = event.key(), event.modifiers()
+        if not self.handle_key(event.key(), event.modifiers()):
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def handle_key(self, key: int, mods: Qt.KeyboardModifier) -> bool:
+        """The player's keys (also sent here by the window from the results); True if handled."""
         shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        if mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+            return False
         actions = {
             Qt.Key.Key_Space: self.toggle_play,
             Qt.Key.Key_K: self.pause,
             Qt.Key.Key_L: self.shuttle_forward,
             Qt.Key.Key_J: self.shuttle_reverse,
-            Qt.Key.Key_I: self.jump_in,
-            Qt.Key.Key_O: self.jump_out,
-            Qt.Key.Key_Home: lambda: self.seek(0.0),
-            Qt.Key.Key_End: lambda: self.seek(self.timeline.duration()),
-            Qt.Key.Key_Left: (lambda: self.seek(self.position() - 1.0)) if shift else lambda: self.step_frames(-1),
-            Qt.Key.Key_Right: (lambda: self.seek(self.position() + 1.0)) if shift else lambda: self.step_frames(1),
+            Qt.Key.Key_I: self.go_to_in if shift else self.mark_in,
+            Qt.Key.Key_O: self.go_to_out if shift else self.mark_out,
+            Qt.Key.Key_B: self.add_to_selects,
+            Qt.Key.Key_Home: lambda: self.transport.seek_frame(0),
+            Qt.Key.Key_End: lambda: self.transport.seek_frame(self.clock.last()),
+            Qt.Key.Key_Left: (lambda: self.step_seconds(-1)) if shift else lambda: self.step_frames(-1),
+            Qt.Key.Key_Right: (lambda: self.step_seconds(1)) if shift else lambda: self.step_frames(1),
         }
         action = actions.get(Qt.Key(key))
         if action is None:
-            super().keyPressEvent(event)
-            return
+            return False
         action()
-        event.accept()
+        return True
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
@@ -271,78 +335,85 @@ class PlayerWidget(QWidget):
 
     @Slot()
     def _on_vlc_frame_ready(self) -> None:
-        self.surface.set_frame(self._vlc.latest_frame())
+        image = self._vlc.latest_frame()  # taken even when unused: it re-arms the notification
+        if self.transport.settling():
+            return  # a detour picture on the way to a frame near the end (see PlayerTransport)
+        self.surface.set_frame(image)
+        if self._picture != "video" and self._moment is not None:
+            self._picture = "video"
+            self.picture_shown.emit("video")
+
+    @Slot(int, object)
+    def _on_media_still_ready(self, _rid: int, image: QImage) -> None:
+        # Only until libvlc's own first picture: never cover video with the still.
+        if self._picture or self._moment is None:
+            return
+        if self._vlc.render == "callback" and self._vlc.frame_count() > 0:
+            return
+        self._picture = "still"
+        self.surface.set_frame(image)
+        self.picture_shown.emit("still")
+
+    @Slot(int, object)
+    def _on_media_facts_ready(self, _rid: int, facts: MediaFacts) -> None:
+        if self._moment is None or facts.path != self._moment.path:
+            return
+        if self._source is not None:  # core's stored rate and timecode win over a probe
+            fps: object = self._source.rate.fps
+        else:
+            fps = facts.fps
+        duration = facts.duration or self._moment.duration
+        self.transport.set_clock(FrameClock.for_media(fps, duration, self._source, facts.keyframe_interval))
+        if duration > 0:
+            self.timeline.set_duration(duration)
+        self._show_marks()
 
     @Slot(float)
     def _on_timeline_seek_requested(self, seconds: float) -> None:
-        self._stop_at = None
-        self.seek(seconds)
+        self.transport.seek(seconds)
 
-    @Slot()
-    def _on_poll_timeout(self) -> None:
-        if self._shuttle < 0:
-            return  # the reverse timer owns the position
-        raw = self._vlc.time()
-        t = self._smoothed_time(raw)
-        state = self._vlc.state()
-        if state == "error":
-            self._poll.stop()
-            msg = f"VLC could not play {Path(self._vlc.path() or '').name}."
-            self.surface.set_message(msg)
-            self.playback_error.emit(msg)
-            return
-        if self.timeline.duration() <= 0 and self._vlc.length() > 0:
-            self.timeline.set_duration(self._vlc.length())
-        # The stop uses libvlc's own clock: the interpolated one may run ahead of the picture.
-        if self._stop_at is not None and self._shuttle > 0 and raw >= self._stop_at:
-            self._stop_at = None  # the range has played; Space continues from here
-            self.pause()
-        if state == "ended" and self._shuttle > 0:
-            self._shuttle = 0.0
-            self._update_play_button()
-        self.timeline.set_position(t)
-        self._update_time_label(t)
+    @Slot(int)
+    def _on_transport_position_changed(self, _frame: int) -> None:
+        self.timeline.set_position(self.transport.position())
+        self._update_time_label()
 
-    @Slot()
-    def _on_reverse_timeout(self) -> None:
-        self._reverse_pos = max(0.0, self._reverse_pos + self._shuttle * POLL_MS / 1000.0)
-        self._vlc.set_time(self._reverse_pos)
-        self.timeline.set_position(self._reverse_pos)
-        self._update_time_label(self._reverse_pos)
-        if self._reverse_pos <= 0:
-            self.pause()
+    @Slot(str)
+    def _on_transport_error(self, _msg: str) -> None:
+        msg = f"VLC could not play {Path(self._vlc.path() or '').name}."
+        self.surface.set_message(msg)
+        self.playback_error.emit(msg)
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _smoothed_time(self, raw: float) -> float:
-        now = time.monotonic()
-        if raw != self._raw_time:
-            self._raw_time, self._raw_at = raw, now
-            self._smooth = raw
-        elif self._shuttle > 0 and self._vlc.is_playing():
-            self._smooth = raw + min(0.25 * self._shuttle, (now - self._raw_at) * self._shuttle)
-        else:
-            self._smooth = raw
-        return self._smooth
+    def _at_end(self) -> bool:
+        t = self.transport
+        return t.has_ended() or (self.clock.frames > 0 and t.frame() >= self.clock.last())
 
-    def _set_forward(self, rate: float) -> None:
-        self._reverse.stop()
-        if self._shuttle < 0:
-            self._vlc.set_time(self._reverse_pos)
-        self._shuttle = rate
-        self._vlc.set_rate(rate)
-        self._vlc.play()
-        self._poll.start()
-        self._update_play_button()
+    def _restart(self) -> None:
+        assert self._moment is not None
+        self.transport.open(self._moment.path, self.mark_frames()[0], play=True)
+
+    def _marks_edited(self) -> None:
+        self._show_marks()
+        self.marks_changed.emit(*self.marks())
+
+    def _show_marks(self) -> None:
+        self.timeline.set_marks(*self.marks())
+        self.range_label.setText(self._marks.text(self._mode))
+
+    def _label(self, frame: int) -> str:
+        return self.clock.label(frame, self._mode)
 
     def _update_play_button(self) -> None:
-        self.play_button.setIcon(theme.icon("pause" if self._shuttle != 0 else "play"))
-        if self._shuttle in (0.0, 1.0):
+        rate = self.transport.shuttle_rate()
+        self.play_button.setIcon(theme.icon("pause" if rate != 0 else "play"))
+        if rate in (0.0, 1.0):
             self.rate_label.setText("")
         else:
-            arrow = "◀◀" if self._shuttle < 0 else "▶▶"
-            self.rate_label.setText(f"{arrow} {abs(self._shuttle):g}×")
+            arrow = "◀◀" if rate < 0 else "▶▶"
+            self.rate_label.setText(f"{arrow} {abs(rate):g}×")
 
-    def _update_time_label(self, t: float) -> None:
-        total = self.timeline.duration()
-        self.time_label.setText(f"{timecode(t)} / {timecode(total)}")
+    def _update_time_label(self) -> None:
+        frame = self.transport.frame()
+        last = self.clock.last() if self.clock.frames else frame
+        self.time_label.setText(f"{self._label(frame)} / {self._label(last)}")

@@ -8,10 +8,10 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, Q
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from reelseek.core.timecode import clock
 from reelseek.core.types import Moment
 from reelseek.desktop import theme
 from reelseek.desktop.results_model import ResultsModel
-from reelseek.desktop.timecode import clock, timecode
 
 CARD_WIDTH = 232
 THUMB_HEIGHT = 130  # 16:9 of the thumbnail area inside the card's padding
@@ -60,12 +60,19 @@ class ResultCardDelegate(QStyledItemDelegate):
         if selected:
             painter.setPen(QPen(theme.ACCENT, 2))
             painter.drawPath(path)
+        if option.state & QStyle.StateFlag.State_HasFocus:
+            # The keyboard's card: a ring outside the selection border, visible on selected cards too.
+            ring = QPainterPath()
+            ring.addRoundedRect(QRectF(option.rect).adjusted(1, 1, -1, -1), 8, 8)
+            painter.setPen(QPen(theme.RANGE, 2, Qt.PenStyle.DashLine))
+            painter.drawPath(ring)
 
         thumb = QRect(
             int(card.left()) + PAD - 3, int(card.top()) + PAD - 3, int(card.width()) - 2 * PAD + 6, THUMB_HEIGHT
         )
         self._paint_thumbnail(painter, thumb, pixmap, moment)
-        self._paint_text(painter, option, thumb, card, moment, str(index.data() or ""))
+        range_text = str(index.data(ResultsModel.RangeTextRole) or "")
+        self._paint_text(painter, option, thumb, moment, str(index.data() or ""), range_text)
         painter.restore()
 
     def _paint_thumbnail(self, painter: QPainter, rect: QRect, pixmap: QPixmap | None, m: Moment) -> None:
@@ -100,7 +107,7 @@ class ResultCardDelegate(QStyledItemDelegate):
             painter.drawText(off, Qt.AlignmentFlag.AlignCenter, "OFFLINE")
 
     def _paint_text(
-        self, painter: QPainter, option: QStyleOptionViewItem, thumb: QRect, card: QRectF, m: Moment, name: str
+        self, painter: QPainter, option: QStyleOptionViewItem, thumb: QRect, m: Moment, name: str, range_text: str
     ) -> None:
         left = thumb.left()
         width = thumb.width()
@@ -123,7 +130,6 @@ class ResultCardDelegate(QStyledItemDelegate):
         painter.setFont(mono)
         mfm = QFontMetrics(mono)
         painter.setPen(theme.RANGE)
-        range_text = f"{timecode(m.start)} – {timecode(m.end)}"
         painter.drawText(
             QRect(left, y, width, mfm.height()),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,

@@ -18,8 +18,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QPixmap
 
+from reelseek.core.timecode import format_range
 from reelseek.core.types import Moment
-from reelseek.desktop.timecode import timecode_range
 
 ThumbKey = tuple[str, float]
 _Index = QModelIndex | QPersistentModelIndex
@@ -44,6 +44,7 @@ class ResultsModel(QAbstractListModel):
     MomentRole = Qt.ItemDataRole.UserRole + 1
     ThumbnailRole = Qt.ItemDataRole.UserRole + 2
     ThumbnailPendingRole = Qt.ItemDataRole.UserRole + 3
+    RangeTextRole = Qt.ItemDataRole.UserRole + 4  # "in – out" as the settings say (SMPTE or seconds)
 
     thumbnail_wanted = Signal(object)  # Moment
 
@@ -52,6 +53,7 @@ class ResultsModel(QAbstractListModel):
         self._moments: list[Moment] = []
         self._thumbs: OrderedDict[ThumbKey, QPixmap | None] = OrderedDict()
         self._pending: set[ThumbKey] = set()
+        self._tc_mode = "smpte"
 
     # --- content ----------------------------------------------------------------------------
 
@@ -60,6 +62,15 @@ class ResultsModel(QAbstractListModel):
         self._moments = list(moments)
         self._pending.clear()  # requests for the old list may never come back; ask again if needed
         self.endResetModel()
+
+    def set_timecode_mode(self, mode: str) -> None:
+        """``smpte`` (the file's source timecode) or ``seconds``; repaints every card."""
+        self._tc_mode = mode
+        if self._moments:
+            self.dataChanged.emit(self.index(0), self.index(len(self._moments) - 1), [self.RangeTextRole])
+
+    def range_text(self, m: Moment) -> str:
+        return format_range(m.start, m.end, m.clock, self._tc_mode)
 
     def clear(self) -> None:
         self.set_moments([])
@@ -98,7 +109,9 @@ class ResultsModel(QAbstractListModel):
             return Path(m.path).name
         if role == Qt.ItemDataRole.ToolTipRole:
             state = " (offline)" if m.offline else ""
-            return f"{m.path}{state}\n{timecode_range(m.start, m.end)}\nscore {m.score:.3f}"
+            return f"{m.path}{state}\n{self.range_text(m)} ({m.clock.rate.label} fps)\nscore {m.score:.3f}"
+        if role == self.RangeTextRole:
+            return self.range_text(m)
         if role == self.MomentRole:
             return m
         if role == self.ThumbnailRole:
@@ -133,5 +146,5 @@ class ResultsModel(QAbstractListModel):
         paths = list(dict.fromkeys(m.path for m in moments))
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
-        mime.setText("\n".join(f"{m.path}\t{timecode_range(m.start, m.end)}" for m in moments))
+        mime.setText("\n".join(f"{m.path}\t{self.range_text(m)}" for m in moments))
         return mime

@@ -8,15 +8,21 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
 
 from reelseek.core.types import Moment
 from reelseek.desktop import file_actions, theme
+from reelseek.desktop.export_controller import export_menu
 from reelseek.desktop.results_delegate import ResultCardDelegate
 from reelseek.desktop.results_model import ResultsModel
-from reelseek.desktop.timecode import timecode_range
+
+# Keys that drive the player while the results have focus (arrows stay with the grid).
+PLAYER_KEYS = frozenset({Qt.Key.Key_Space, Qt.Key.Key_J, Qt.Key.Key_K, Qt.Key.Key_L, Qt.Key.Key_I, Qt.Key.Key_O})
 
 
 class ResultsView(QListView):
     """Icon-mode list of result cards. Enter or double-click plays; dragging gives file URLs."""
 
     play_requested = Signal(object)  # Moment
+    add_to_selects_requested = Signal(list, str)  # moments, collection name ("" = ask for a new one)
+    export_requested = Signal(list, str)  # moments, format
+    player_key_pressed = Signal(int, object)  # key, modifiers: J/K/L/Space/I/O go to the player
 
     def __init__(self, model: ResultsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,6 +45,8 @@ class ResultsView(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_self_context_menu_requested)
         self.doubleClicked.connect(self._on_self_double_clicked)
+        self.collection_names: list[str] = []  # for the "Add to collection" menu
+        self.default_collection = ""  # where B adds (the Selects panel's current collection)
 
     def results_model(self) -> ResultsModel:
         model = self.model()
@@ -48,20 +56,45 @@ class ResultsView(QListView):
     def current_moment(self) -> Moment | None:
         return self.results_model().moment(self.currentIndex().row())
 
+    def selected_moments(self) -> list[Moment]:
+        """The selected cards in rank order, or the current one when nothing is selected."""
+        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
+        moments = [m for m in (self.results_model().moment(r) for r in rows) if m is not None]
+        if not moments and (m := self.current_moment()) is not None:
+            moments = [m]
+        return moments
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        key, mods = event.key(), event.modifiers()
+        plain = not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             m = self.current_moment()
             if m is not None:
                 self.play_requested.emit(m)
                 event.accept()
                 return
+        elif key == Qt.Key.Key_B and plain:
+            moments = self.selected_moments()
+            if moments:
+                self.add_to_selects_requested.emit(moments, self.default_collection)
+            event.accept()
+            return
+        elif key in PLAYER_KEYS and plain:
+            # Never a keyboard search in the grid, never typed anywhere: these drive the player.
+            self.player_key_pressed.emit(int(key), mods)
+            event.accept()
+            return
         super().keyPressEvent(event)
+
+    def keyboardSearch(self, search: str) -> None:
+        """No type-to-find: letters are editor keys here (B, J/K/L, I/O)."""
 
     def context_menu(self, index: QModelIndex) -> QMenu | None:
         """The menu for one result (built separately from exec() so tests can trigger its actions)."""
         m = self.results_model().moment(index.row())
         if m is None:
             return None
+        model = self.results_model()
         menu = QMenu(self)
         entries = [
             ("play", "Play moment", "play", lambda: self.play_requested.emit(m)),
@@ -69,9 +102,9 @@ class ResultsView(QListView):
             ("copy_path", "Copy path", "copy", lambda: file_actions.copy_text(m.path)),
             (
                 "copy_timecode",
-                "Copy timecode range",
+                "Copy timecode",
                 "copy",
-                lambda: file_actions.copy_text(timecode_range(m.start, m.end)),
+                lambda: file_actions.copy_text(model.range_text(m)),
             ),
             ("open", "Open in default application", "open", lambda: file_actions.open_in_default_app(m.path)),
         ]
@@ -82,7 +115,34 @@ class ResultsView(QListView):
             menu.addAction(action)
             if name == "play":
                 menu.addSeparator()
+                self._add_selects_entries(menu)
+                menu.addSeparator()
         return menu
+
+    def _add_selects_entries(self, menu: QMenu) -> None:
+        moments = self.selected_moments()
+        n = len(moments)
+        what = "moment" if n == 1 else f"{n} moments"
+        target = self.default_collection or "Selects"
+        add = QAction(theme.icon("bin-add"), f"Add {what} to “{target}”\tB", menu)
+        add.setObjectName("action_add_to_selects")
+        add.triggered.connect(lambda: self.add_to_selects_requested.emit(moments, target))
+        menu.addAction(add)
+        sub = menu.addMenu(theme.icon("bin"), "Add to collection")
+        sub.setObjectName("menu_add_to_collection")
+        for name in self.collection_names:
+            action = QAction(name, sub)
+            action.setObjectName(f"action_add_to:{name}")
+            action.triggered.connect(lambda _c=False, name=name: self.add_to_selects_requested.emit(moments, name))
+            sub.addAction(action)
+        new = QAction("New collection…", sub)
+        new.setObjectName("action_add_to_new")
+        new.triggered.connect(lambda: self.add_to_selects_requested.emit(moments, ""))
+        sub.addAction(new)
+        export = export_menu(menu, f"Export {what}", lambda fmt: self.export_requested.emit(moments, fmt))
+        export.setObjectName("menu_export_selection")
+        export.setIcon(theme.icon("export"))
+        menu.addMenu(export)
 
     @Slot(QPoint)
     def _on_self_context_menu_requested(self, pos: QPoint) -> None:

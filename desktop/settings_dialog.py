@@ -89,6 +89,10 @@ class SettingsDialog(QDialog):
         self.rescan_spin.setRange(10, 86_400)
         self.rescan_spin.setSuffix(" s")
         self.rescan_spin.setValue(int(s.rescan_interval_s))
+        self.timecode_combo = QComboBox()
+        self.timecode_combo.addItem("Source timecode (HH:MM:SS:FF)", "smpte")
+        self.timecode_combo.addItem("Seconds from the start (HH:MM:SS.mmm)", "seconds")
+        self.timecode_combo.setCurrentIndex(max(0, self.timecode_combo.findData(s.timecode_display)))
         self.home_edit = QLineEdit(str(qsettings.value(HOME_KEY, "") or library.paths.data))
         self.home_edit.setReadOnly(True)
         browse = QPushButton("Change…")
@@ -117,6 +121,7 @@ class SettingsDialog(QDialog):
         form.addRow("Sampling", self.sample_spin)
         form.addRow("Thumbnail cache", self.thumb_spin)
         form.addRow("Rescan folders every", self.rescan_spin)
+        form.addRow("Show times as", self.timecode_combo)
         form.addRow("Data location", home_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -135,6 +140,7 @@ class SettingsDialog(QDialog):
             sample_every=round(self.sample_spin.value(), 3),
             thumb_cache_mb=self.thumb_spin.value(),
             rescan_interval_s=self.rescan_spin.value(),
+            timecode_display=self.timecode_combo.currentData(),
         )
 
     def accept(self) -> None:

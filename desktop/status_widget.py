@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reelseek.core.timecode import eta_text
 from reelseek.desktop import file_actions, theme
-from reelseek.desktop.timecode import eta_text
 
 if TYPE_CHECKING:
     from reelseek.core.types import IndexProgress

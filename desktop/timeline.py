@@ -1,4 +1,4 @@
-"""TimelineWidget: the file's duration with the matched range marked and a draggable playhead."""
+"""TimelineWidget: the file's duration with the matched range, the in/out marks and a draggable playhead."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from reelseek.desktop import theme
 
 MARGIN = 8
+MARK_COLOUR = QColor("#e8eaee")
 
 
 class TimelineWidget(QWidget):
@@ -22,10 +23,11 @@ class TimelineWidget(QWidget):
         self._duration = 0.0
         self._range: tuple[float, float] | None = None
         self._position = 0.0
+        self._marks: tuple[float, float] | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(False)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip("Click or drag to seek · I/O jump to the range edges")
+        self.setToolTip("Click or drag to seek · amber: the moment found · brackets: in/out marks (I/O)")
 
     def sizeHint(self) -> QSize:
         return QSize(400, 30)
@@ -50,6 +52,14 @@ class TimelineWidget(QWidget):
 
     def range(self) -> tuple[float, float] | None:
         return self._range
+
+    def set_marks(self, start: float, end: float) -> None:
+        """The editor's in/out marks, drawn as brackets over the track."""
+        self._marks = (min(start, end), max(start, end))
+        self.update()
+
+    def marks(self) -> tuple[float, float] | None:
+        return self._marks
 
     def set_position(self, seconds: float) -> None:
         if abs(seconds - self._position) > 1e-3:
@@ -98,6 +108,8 @@ class TimelineWidget(QWidget):
                 p.setPen(QPen(theme.RANGE, 2))
                 p.drawLine(QPointF(a, band.top() - 2), QPointF(a, band.bottom() + 2))
                 p.drawLine(QPointF(b, band.top() - 2), QPointF(b, band.bottom() + 2))
+            if self._marks is not None:
+                self._paint_marks(p, track)
             x = self.x_for(self._position)
             p.setPen(QPen(QColor("#ffffff"), 2))
             p.drawLine(QPointF(x, 3), QPointF(x, self.height() - 3))
@@ -105,6 +117,22 @@ class TimelineWidget(QWidget):
             p.setBrush(QColor("#ffffff"))
             p.drawPolygon(QPolygonF([QPointF(x - 5, 1), QPointF(x + 5, 1), QPointF(x, 7)]))
         p.end()
+
+    def _paint_marks(self, p: QPainter, track: QRectF) -> None:
+        assert self._marks is not None
+        a, b = self.x_for(self._marks[0]), self.x_for(self._marks[1])
+        top, bottom = track.top() - 7, track.bottom() + 7
+        shade = QColor(MARK_COLOUR)
+        shade.setAlpha(40)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(shade)
+        p.drawRect(QRectF(a, top, max(1.0, b - a), bottom - top))
+        p.setPen(QPen(MARK_COLOUR, 2))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        for x, tick in ((a, 4.0), (b, -4.0)):  # [ at the in mark, ] at the out mark
+            p.drawPolyline(
+                QPolygonF([QPointF(x + tick, top), QPointF(x, top), QPointF(x, bottom), QPointF(x + tick, bottom)])
+            )
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._duration > 0:

@@ -75,6 +75,7 @@ class VlcPlayer(QObject):
         self._buffer: ctypes.Array[ctypes.c_ubyte] | None = None
         self._frame_size = (0, 0)
         self._latest: QImage | None = None
+        self._first: QImage | None = None  # the first picture after load(): what the user saw first
         self._frame_count = 0
         self._frame_unseen = False
         self._released = False
@@ -111,7 +112,7 @@ class VlcPlayer(QObject):
             self._media.release()
         self._media = media
         with self._frame_lock:
-            self._latest = None
+            self._latest = self._first = None
             self._frame_count = 0
         self._player.play()
 
@@ -177,6 +178,11 @@ class VlcPlayer(QObject):
         with self._frame_lock:
             self._frame_unseen = False
             return self._latest
+
+    def first_frame(self) -> QImage | None:
+        """The first picture decoded since the last load() (callback mode)."""
+        with self._frame_lock:
+            return self._first
 
     def frame_count(self) -> int:
         with self._frame_lock:
@@ -245,6 +251,8 @@ class VlcPlayer(QObject):
         image = QImage(bytes(buf), w, h, w * 4, QImage.Format.Format_RGB32).copy()
         with self._frame_lock:
             self._latest = image
+            if self._first is None:
+                self._first = image
             self._frame_count += 1
             notify = not self._frame_unseen
             self._frame_unseen = True

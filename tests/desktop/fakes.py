@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread
 
@@ -49,6 +50,17 @@ class FakeLibrary:
         self.thumb_bytes: bytes | None = None
         self.loaded = False
         self.in_index = threading.Event()
+        self._collections: Any = None
+
+    @property
+    def collections(self) -> Any:
+        """Real collections on a real (otherwise empty) store: the Selects dock reads them."""
+        if self._collections is None:
+            from reelseek.core.selects import Collections
+            from reelseek.core.store import Store
+
+            self._collections = Collections(Store(self.paths.database))
+        return self._collections
 
     # settings and model
     def save_settings(self) -> None:

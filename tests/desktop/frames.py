@@ -64,3 +64,35 @@ def three_scene_video(path: Path) -> VideoSpec:
         SceneSpec("yellow", "star", "night", "still", 4.0, 6.0),
     ]
     return write_video(path, scenes, codec="h264", fps=10, width=256, height=144, gop=10)
+
+
+# A "frame counter" clip: frame n is a flat grey of COUNTER_BASE + COUNTER_STEP * n, so the
+# number of the frame a player shows can be read back from one pixel.
+COUNTER_BASE, COUNTER_STEP = 19, 7
+
+
+def counter_video(path: Path, *, frames: int = 30, fps: int = 10, start_tc: str | None = None) -> Path:
+    """Every frame a different flat grey (intra-refresh every 10 frames, no B-frames)."""
+    from fractions import Fraction
+
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps))
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "10", "g": "10", "bf": "0"}
+        if start_tc:
+            stream.metadata["timecode"] = start_tc
+        for n in range(frames):
+            grey = np.full((96, 160, 3), COUNTER_BASE + 1 + COUNTER_STEP * n, dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(grey, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def frame_number(image: QImage) -> int:
+    """Which frame of a counter_video() this picture is."""
+    c = image.pixelColor(image.width() // 2, image.height() // 2)
+    return round((c.red() - COUNTER_BASE) / COUNTER_STEP)

@@ -59,9 +59,11 @@ def test_plays_the_range_and_shows_frames_from_it(
     assert closest_scene(first, refs) == 1, "the first picture is already from the moment, not from 0 s"
     # It plays the range, then pauses at its end.
     qtbot.waitUntil(lambda: not player.is_playing(), timeout=6000)
-    assert m.end - 0.05 <= player.vlc.time() <= m.end + 0.5
+    # It holds the out mark's frame exactly (the last frame of the range), not wherever the poll was.
+    assert player.frame() == player.mark_frames()[1] == 35
+    qtbot.wait(300)
     assert closest_scene(player.surface.frame(), refs) == 1
-    assert "IN 00:00:02.400" in player.range_label.text()
+    assert "IN 00:00:02:04" in player.range_label.text() and "OUT 00:00:03:05" in player.range_label.text()
 
 
 def test_keys_shuttle_step_and_jump(
@@ -81,9 +83,9 @@ def test_keys_shuttle_step_and_jump(
     qtbot.keyClick(player, Qt.Key.Key_Space)
     assert not player.is_playing()
 
-    # O shows the range's out point: the decoded picture there belongs to the same scene.
-    qtbot.keyClick(player, Qt.Key.Key_O)
-    assert player.position() == pytest.approx(m.end, abs=0.05)
+    # Shift+O shows the range's out point: the decoded picture there belongs to the same scene.
+    qtbot.keyClick(player, Qt.Key.Key_O, Qt.KeyboardModifier.ShiftModifier)
+    assert player.position() == pytest.approx(m.end - 0.1, abs=1e-6)
     n = player.vlc.frame_count()
     wait_for_frame_after(qtbot, player, n)
     qtbot.wait(200)
@@ -91,18 +93,18 @@ def test_keys_shuttle_step_and_jump(
 
     # Shift+Right: one second on, into the next scene.
     qtbot.keyClick(player, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
-    assert player.position() == pytest.approx(m.end + 1.0, abs=0.3)
+    assert player.position() == pytest.approx(m.end - 0.1 + 1.0, abs=1e-6)
     qtbot.waitUntil(lambda: closest_scene(player.surface.frame(), refs) == 2, timeout=3000)
 
-    # I jumps back to the in point.
-    qtbot.keyClick(player, Qt.Key.Key_I)
+    # Shift+I jumps back to the in point.
+    qtbot.keyClick(player, Qt.Key.Key_I, Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: closest_scene(player.surface.frame(), refs) == 1, timeout=3000)
-    assert player.position() == pytest.approx(m.start, abs=0.15)
+    assert player.position() == pytest.approx(m.start, abs=1e-6)
 
-    # Left steps back one frame (1/10 s here).
+    # Left steps back one frame (1/10 s here), exactly.
     before = player.position()
     qtbot.keyClick(player, Qt.Key.Key_Left)
-    assert player.position() == pytest.approx(before - 0.1, abs=0.06)
+    assert player.position() == pytest.approx(before - 0.1, abs=1e-6)
 
     # J plays backwards: the position goes down.
     qtbot.keyClick(player, Qt.Key.Key_J)
@@ -143,4 +145,4 @@ def test_shutdown_is_idempotent(qtbot: QtBot, player: PlayerWidget, video: Video
     wait_for_frame_after(qtbot, player)
     player.shutdown()
     player.shutdown()
-    assert not player._poll.isActive()
+    assert not player.transport._poll.isActive()

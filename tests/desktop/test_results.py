@@ -56,7 +56,7 @@ def test_model_rows_roles_and_lazy_thumbnails(qtbot: QtBot) -> None:
     assert model.rowCount() == 1
     assert idx.data() == "beach.mp4"
     assert idx.data(ResultsModel.MomentRole) == m
-    assert "00:00:04.000 – 00:00:08.000" in idx.data(Qt.ItemDataRole.ToolTipRole)
+    assert "00:00:04:00 – 00:00:08:00 (25 fps)" in idx.data(Qt.ItemDataRole.ToolTipRole)
     assert idx.data(ResultsModel.ThumbnailRole) is None
     assert idx.data(ResultsModel.ThumbnailRole) is None
     assert wanted.values() == [m], "a thumbnail is asked for once, not on every paint"
@@ -75,7 +75,7 @@ def test_drag_out_gives_file_urls(qtbot: QtBot) -> None:
     mime = model.mimeData([model.index(i) for i in range(3)])
     assert [u.toLocalFile() for u in mime.urls()] == ["/footage/a.mp4", "/footage/b.mp4"]
     assert all(u.isLocalFile() for u in mime.urls())
-    assert "00:00:05.000 – 00:00:06.000" in mime.text()
+    assert "00:00:05:00 – 00:00:06:00" in mime.text()
     assert model.flags(model.index(0)) & Qt.ItemFlag.ItemIsDragEnabled
     view = ResultsView(model)
     qtbot.addWidget(view)
@@ -111,9 +111,14 @@ def test_context_menu_actions(qtbot: QtBot, view: ResultsView, monkeypatch: pyte
     menu = view.context_menu(view.model().index(1, 0))
     assert menu is not None
     actions = {a.objectName(): a for a in menu.actions() if a.objectName()}
-    assert set(actions) == {"action_play", "action_reveal", "action_copy_path", "action_copy_timecode", "action_open"}
+    assert {"action_play", "action_reveal", "action_copy_path", "action_copy_timecode", "action_open"} <= set(actions)
+    assert "action_add_to_selects" in actions
     actions["action_copy_path"].trigger()
     assert QGuiApplication.clipboard().text() == "/footage/b.mov"
+    actions["action_copy_timecode"].trigger()
+    # SMPTE at the file's rate (untagged files count from 00:00:00:00 at 25 fps): 14.5 s is frame 12.5 -> 13.
+    assert QGuiApplication.clipboard().text() == "00:00:10:00 – 00:00:14:13"
+    view.results_model().set_timecode_mode("seconds")
     actions["action_copy_timecode"].trigger()
     assert QGuiApplication.clipboard().text() == "00:00:10.000 – 00:00:14.500"
     actions["action_reveal"].trigger()
