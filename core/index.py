@@ -50,6 +50,9 @@ class VectorIndex:
         self.generation = -1
 
     def _new(self):  # type: ignore[no-untyped-def]
+        from .models.native import preload_before_usearch
+
+        preload_before_usearch()
         from usearch.index import Index
 
         return Index(
