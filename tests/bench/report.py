@@ -154,6 +154,10 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _memory_md(results)
     if "quality" in results:
         lines += _quality_md(results["quality"])
+    if "startup" in results:
+        from tests.bench.startup import markdown as startup_md
+
+        lines += startup_md(results["startup"])
     return "\n".join(lines) + "\n"
 
 
