@@ -61,8 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument(
         "--max-every",
         type=float,
-        help="sample once per keyframe when keyframes are at most this far apart (default 2; "
-        "a value <= --every keeps strict sampling)",
+        help="allow sampling as sparse as this when only keyframes then need decoding (faster)",
     )
     ix.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     ix.add_argument("--json", action="store_true", help="print the summary as JSON")

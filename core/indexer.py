@@ -28,9 +28,8 @@ log = logging.getLogger(__name__)
 class IndexerConfig:
     sample_every: float = 1.0  # seconds between sampled frames
     # Accept sampling as sparse as this when it lets only keyframes be decoded (about 4x less
-    # decoding on 2 s GOPs, see docs/media-notes.md); None keeps sample_every strictly. The
-    # default: retrieval quality measured the same as strict (docs/benchmarks.md, quality).
-    max_every: float | None = 2.0
+    # decoding on 2 s GOPs, see docs/media-notes.md); None keeps sample_every strictly.
+    max_every: float | None = None
     batch_size: int = 16  # frames per encoder call (PERF-NOTES: 16 beat 64 on these CPUs)
     decode_workers: int = 1  # decoding threads running ahead of the encoder
     queue_batches: int = 6  # how far decoding may run ahead, in batches (bounds memory)

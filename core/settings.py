@@ -7,8 +7,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-SETTINGS_VERSION = 2
-DEFAULT_MAX_SAMPLE_EVERY = 2.0  # keyframes when they are at most 2 s apart (docs/benchmarks.md)
+SETTINGS_VERSION = 1
 
 
 @dataclass
@@ -18,9 +17,7 @@ class Settings:
     model_id: str | None = None  # None: the registry's default (or $REELSEEK_MODEL)
     device: str = "auto"  # auto | cpu | cuda | mps
     sample_every: float = 1.0  # seconds between sampled frames
-    # Sample once per keyframe when keyframes are at most this far apart (decoding only keyframes
-    # is ~4x faster on 2 s GOPs); None, or a value <= sample_every, keeps sample_every strictly.
-    max_sample_every: float | None = DEFAULT_MAX_SAMPLE_EVERY
+    max_sample_every: float | None = None  # allow up to this when only keyframes need decoding
     thumb_cache_mb: int = 512  # thumbnail cache size limit
     rescan_interval_s: int = 300  # periodic rescan for drives without reliable file events
     version: int = SETTINGS_VERSION
@@ -56,8 +53,8 @@ class Settings:
             raise ValueError(f"unknown device {self.device!r} (use auto, cpu, cuda or mps)")
         if not 0.1 <= float(self.sample_every) <= 30:
             raise ValueError(f"sample_every must be between 0.1 and 30 seconds, not {self.sample_every}")
-        if self.max_sample_every is not None and not 0 < float(self.max_sample_every) <= 30:
-            raise ValueError(f"max_sample_every must be between 0 and 30 seconds, not {self.max_sample_every}")
+        if self.max_sample_every is not None and float(self.max_sample_every) < float(self.sample_every):
+            raise ValueError("max_sample_every must not be below sample_every")
         if int(self.thumb_cache_mb) < 16:
             raise ValueError("thumbnail cache must be at least 16 MB")
         if int(self.rescan_interval_s) < 10:
@@ -67,10 +64,6 @@ class Settings:
 def _migrate(raw: dict[str, object]) -> dict[str, object]:
     """Step settings written by older versions up to SETTINGS_VERSION."""
     version = raw.get("version", 1)
-    # v1 -> v2: keyframe sampling became the default. v1 offered no way to choose strict sampling
-    # (the dialog saved max_sample_every as null, the CLI option is not saved), so null meant
-    # "the default" and becomes the new one.
-    if (version if isinstance(version, int) else 1) < 2 and raw.get("max_sample_every") is None:
-        raw["max_sample_every"] = DEFAULT_MAX_SAMPLE_EVERY
+    # Version 1 is the first; later versions add steps here (v1 -> v2, v2 -> v3, ...).
     raw["version"] = max(int(version) if isinstance(version, int) else 1, SETTINGS_VERSION)
     return raw
