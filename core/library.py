@@ -324,8 +324,11 @@ class Library:
 
     def close(self) -> None:
         for mid, vi in self._vindexes.items():
+            gen = self.store.generation(mid)
+            if not vi.dirty and vi.generation == gen:
+                continue  # the file on disk is this index: a search-only run writes nothing
             try:
-                vi.save(self.store.generation(mid))
+                vi.save(gen)
             except OSError as e:
                 log.warning("could not save the vector index: %s", e)
         self.store.close()
