@@ -273,7 +273,8 @@ def _unit(a: np.ndarray) -> np.ndarray:
 def _main(argv: list[str]) -> int:
     """``python -m reelseek.core.models.text_encoder SPEC_JSON MODELS_DIR``: build the export."""
     fields = json.loads(argv[0])
-    spec = ModelSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+    kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+    spec = ModelSpec(**kwargs)
     try:
         build_text_cache(spec, Path(argv[1]))
     except ModelError as e:
