@@ -370,10 +370,24 @@ def cmd_models(args: argparse.Namespace) -> int:
                 return 2
             path = import_weights(args.file, spec, models_dir)
         print(f"{spec.id}: weights at {path}")
+        _prepare_text_search(spec, models_dir)
         return 0
     except ModelError as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
         return 2
+
+
+def _prepare_text_search(spec, models_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    # Export the text tower now, so the first search does not (models/text_encoder.py); a
+    # failure only means searches use the full model, so it is a note, not an error.
+    from .models.text_encoder import load_text_encoder, onnx_disabled
+
+    if onnx_disabled():
+        return
+    try:
+        load_text_encoder(spec, models_dir).close()
+    except Exception as e:
+        print(f"note: text searches will load the full model ({e})", file=sys.stderr)
 
 
 class _ByteBar:

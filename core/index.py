@@ -48,8 +48,12 @@ class VectorIndex:
         self._lock = threading.RLock()
         self._index = self._new()
         self.generation = -1
+        self.dirty = False  # changed since it was loaded or saved (a search alone never changes it)
 
     def _new(self):  # type: ignore[no-untyped-def]
+        from .models.native import preload_before_usearch
+
+        preload_before_usearch()
         from usearch.index import Index
 
         return Index(
@@ -147,6 +151,7 @@ class VectorIndex:
         )
         os.replace(meta_tmp, self.meta_path)
         self.generation = generation
+        self.dirty = False
 
     # -- updates -------------------------------------------------------------------------------
     def add(self, ids: list[int], vectors: np.ndarray) -> None:
@@ -154,6 +159,7 @@ class VectorIndex:
             return
         with self._lock:
             self._index.add(np.asarray(ids, dtype=np.uint64), np.asarray(vectors, dtype=np.float32), threads=0)
+            self.dirty = True
 
     def remove(self, ids: list[int]) -> None:
         if not ids:
@@ -163,6 +169,7 @@ class VectorIndex:
             present = [k for k in keys if k in self._index]
             if present:
                 self._index.remove(np.asarray(present, dtype=np.uint64))
+                self.dirty = True
 
     # -- queries -------------------------------------------------------------------------------
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

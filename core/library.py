@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .index import VectorIndex
     from .indexer import IndexerConfig
     from .models.embedder import Embedder
+    from .models.text_encoder import TextEncoder
     from .search import Searcher
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class Library:
         self.store = Store(self.paths.database)
         self._lock = threading.RLock()
         self._embedders: dict[str, Embedder] = {}
+        self._text_encoders: dict[str, TextEncoder] = {}
+        self._text_fallback: set[str] = set()
         self._vindexes: dict[str, VectorIndex] = {}
         self._searchers: dict[str, Searcher] = {}
         self.collections = Collections(self.store)  # bins of selects (reelseek.core.selects)
@@ -114,6 +117,24 @@ class Library:
                 emb = load_embedder(mid, device=self.device(), models_dir=self.paths.models)
                 self._embedders[mid] = emb
             return emb
+
+    def load_text_model(self, model_id: str | None = None) -> Embedder | TextEncoder:
+        """What embeds text queries: the torch-free text tower (``models.text_encoder``), or the
+        full model when that cannot be had (unsupported architecture, read-only models folder)."""
+        from .models import get_spec
+        from .models.text_encoder import load_text_encoder, onnx_disabled
+
+        mid = model_id or self.model_id()
+        with self._lock:
+            enc = self._text_encoders.get(mid)
+            if enc is None and mid not in self._text_fallback and not onnx_disabled():
+                try:
+                    enc = load_text_encoder(get_spec(mid), self.paths.models)
+                    self._text_encoders[mid] = enc
+                except Exception as e:  # never needed for correctness: fall back to the full model
+                    log.warning("text queries use the full %s model: %s", mid, e)
+                    self._text_fallback.add(mid)
+        return enc if enc is not None else self.load_model(mid)
 
     def vector_index(self, model_id: str | None = None) -> VectorIndex:
         """The usearch index of a model's segments, rebuilt from the store if stale."""
@@ -307,6 +328,7 @@ class Library:
                     lambda: self.load_model(mid),
                     mid,
                     sample_every=self.settings.sample_every,
+                    text_encoder=lambda: self.load_text_model(mid),
                 )
                 self._searchers[mid] = s
             return s
@@ -364,8 +386,11 @@ class Library:
 
     def close(self) -> None:
         for mid, vi in self._vindexes.items():
+            gen = self.store.generation(mid)
+            if not vi.dirty and vi.generation == gen:
+                continue  # the file on disk is this index: a search-only run writes nothing
             try:
-                vi.save(self.store.generation(mid))
+                vi.save(gen)
             except OSError as e:
                 log.warning("could not save the vector index: %s", e)
         self.store.close()

@@ -21,6 +21,9 @@ from .types import Filters, Moment, Query, SearchResult
 if TYPE_CHECKING:
     from .index import VectorIndex
     from .models.embedder import Embedder
+    from .models.text_encoder import TextEncoder
+
+    TextEncoderLike = Embedder | TextEncoder
 
 DEFAULT_TEMPLATES = ("{}", "a photo of {}.", "a video frame of {}.", "a film still of {}.")
 _NEG = re.compile(r'(?:(?<=\s)|^)-(?:"([^"]+)"|(\S+))')
@@ -60,10 +63,13 @@ class Searcher:
         *,
         sample_every: float = 1.0,
         config: SearchConfig | None = None,
+        text_encoder: Callable[[], TextEncoderLike] | None = None,
     ) -> None:
         self.store = store
         self.vindex = vindex
         self._embedder = embedder
+        # Text queries need only the text tower: a torch-free one when the library offers it.
+        self._text_encoder = text_encoder or embedder
         self.model_id = model_id
         self.sample_every = sample_every
         self.config = config or SearchConfig()
@@ -79,7 +85,7 @@ class Searcher:
             if hit is not None:
                 self._text_cache.move_to_end(text)
                 return hit
-        emb = self._embedder()
+        emb = self._text_encoder()
         templates = getattr(emb.spec, "templates", None) or DEFAULT_TEMPLATES
         vecs = emb.encode_texts([t.format(text) for t in templates])
         v = _normalise(vecs.mean(axis=0))

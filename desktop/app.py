@@ -53,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     window = MainWindow(library, qsettings=qsettings)
     window.show()
+    window.search.warm_up()  # the first search then finds the text tower loaded
     try:
         return app.exec()
     finally:

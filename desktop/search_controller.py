@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -9,11 +10,12 @@ from PySide6.QtCore import QObject, Signal
 
 from reelseek.core.types import Filters, Query, SearchResult
 from reelseek.desktop.tasks import TaskRunner
-from reelseek.desktop.warmup import load_model_gently
+from reelseek.desktop.warmup import load_model_gently, load_text_model_gently
 
 if TYPE_CHECKING:
     from reelseek.core.library import Library
 
+log = logging.getLogger(__name__)
 RESULT_LIMIT = 60
 
 
@@ -46,7 +48,10 @@ class SearchController(QObject):
         self.started.emit(query)
 
         def job() -> SearchResult:
-            load_model_gently(library)  # no-op once the worker (or a search) has loaded it
+            if query.images or query.clips:
+                load_model_gently(library)  # no-op once the worker (or a search) has loaded it
+            else:
+                load_text_model_gently(library)  # text needs only the torch-free text tower
             return library.search(query, limit=RESULT_LIMIT, filters=filters)
 
         self._runner.run(
@@ -55,6 +60,20 @@ class SearchController(QObject):
             error=lambda exc: self._on_error(gen, query, exc),
         )
         return gen
+
+    def warm_up(self) -> None:
+        """Load what a text query needs in the background (call once the window is shown), so
+        the first search does not wait for it. Failures are left for that search to report."""
+        library = self._library
+
+        def job() -> None:
+            try:
+                if library.model_available():
+                    load_text_model_gently(library)
+            except Exception as exc:  # the first real search shows the error
+                log.info("search warm-up failed: %s", exc)
+
+        self._runner.run(job)
 
     def rerun(self) -> bool:
         """Search the last query again (after the library changed); False when there is none."""

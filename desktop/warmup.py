@@ -91,3 +91,24 @@ def load_model_gently(library: Library) -> None:
             gc.freeze()
             if was_enabled:
                 gc.enable()
+
+
+def load_text_model_gently(library: Library) -> None:
+    """What a text query needs, without torch: ``library.load_text_model()`` (ONNX Runtime and
+    the exported text tower, ~0.3 s) under the same no-GC rule; the vector index too, so the
+    first search finds everything loaded. Falls back to the full model when the library has no
+    torch-free path (or cannot build one: it then loads the full model itself).
+    """
+    if not hasattr(library, "load_text_model"):
+        load_model_gently(library)
+        return
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        library.load_text_model()
+        if hasattr(library, "vector_index"):
+            library.vector_index(library.search_model())
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()

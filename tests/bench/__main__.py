@@ -1,4 +1,4 @@
-"""`python -m tests.bench [--quick] [--only indexing,search,memory,quality] [--out bench-out/]`.
+"""`python -m tests.bench [--quick] [--only indexing,search,memory,quality,startup] [--out bench-out/]`.
 
 Runs the benchmark sections, each against its baseline in the same run, and writes
 ``results.json``, ``results.md`` (tables), PNG charts and the tables into docs/benchmarks.md.
@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.bench.common import REPO_ROOT, log, machine_facts
 
-SECTIONS = ("indexing", "search", "memory", "quality")
+SECTIONS = ("indexing", "search", "memory", "quality", "startup")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -25,7 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--only",
         default=",".join(SECTIONS),
-        help="comma-separated sections: indexing, search, memory, quality (memory = search + indexer RSS)",
+        help="comma-separated sections: indexing, search, memory, quality, startup (memory = search + indexer RSS)",
     )
     p.add_argument("--out", type=Path, default=REPO_ROOT / "bench-out", help="output folder")
     p.add_argument("--work", type=Path, default=None, help="cache for generated footage and libraries (OUT/work)")
@@ -55,6 +55,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "sweep": False,
             "agree": 3,
             "expansions": [64],
+            "startup": (1, 200, None),  # (runs, segments, segments for the memory reading)
         }
     elif args.quick:
         base = {
@@ -69,6 +70,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "sweep": False,
             "agree": 8,
             "expansions": [64, 512, 1024],
+            "startup": (5, 2000, 100_000),
         }
     else:
         base = {
@@ -83,6 +85,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "sweep": True,
             "agree": 24,
             "expansions": [64, 128, 512, 1024, 2048],
+            "startup": (9, 2000, 100_000),
         }
     if args.sizes:
         base["sizes"] = [int(s) for s in args.sizes.split(",")]
@@ -143,6 +146,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         from tests.bench.quality import run_quality
 
         results["quality"] = run_quality(work, n_videos=cfg["videos"])
+    if "startup" in only:
+        from tests.bench.startup import run_startup
+
+        runs, segs, mem_segs = cfg["startup"]
+        results["startup"] = run_startup(work / "startup", runs=runs, n_segments=segs, memory_segments=mem_segs)
     results["elapsed_s"] = time.perf_counter() - t0
     results["machine"]["loadavg_at_end"] = list(__import__("os").getloadavg())
 

@@ -49,6 +49,14 @@ def test_toy_benchmark_writes_json_tables_and_charts(tmp_path, monkeypatch):
     assert idx["all_files"]["disk_bytes"] > 0 and idx["all_files"]["segments"] >= 1
     assert idx["indexer_rss"]["peak_bytes"] >= idx["indexer_rss"]["after_model_bytes"] > 0
 
+    st = results["startup"]
+    assert st["segments"] == 200 and len(st["after"]["runs"]) == 1
+    for path in ("before", "after"):
+        assert st[path]["wall_s_median"] > 0 and st[path]["peak_rss_bytes"] > 0
+    assert st["same_top_result"], "the torch-free text path changed the top result"
+    assert st["embedding"]["onnxruntime text tower (chosen)"]["min_cosine_to_fp32"] >= 0.9999
+    assert "Time to first answer" in (out / "results.md").read_text()
+
     size = results["search"]["sizes"][0]
     assert size["segments"] == 2000
     assert size["queries"] == 20 and size["total"]["n"] == 20
