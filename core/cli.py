@@ -251,8 +251,6 @@ def cmd_search(args: argparse.Namespace) -> int:
             return _search_batch(lib, args, filters)
         result = lib.search(query, limit=args.limit, filters=filters, two_stage=not args.single_stage)
     except (LibraryError, ModelError, media.MediaError, ValueError, OSError) as e:
-        if as_library_error(e) is not None and not isinstance(e, LibraryError):
-            raise  # a full disk or a read-only folder: main() says so with its own exit code
         print(f"reelseek-cli: {e}", file=sys.stderr)
         return getattr(e, "exit_code", EXIT_USAGE)
     finally:
@@ -417,7 +415,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         # Full disk, read-only folder, damaged database, busy library: one readable line and
         # a distinct exit code instead of a traceback (see EXIT_CODES_HELP).
-        err = as_library_error(e)
+        from .paths import data_paths
+
+        err = as_library_error(e, data_paths(args.home).data)
         if err is None:
             raise
         print(f"reelseek-cli: {err}", file=sys.stderr)

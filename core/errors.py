@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -13,10 +14,12 @@ EXIT_BUSY = 3  # another process is writing to the library
 EXIT_DAMAGED = 4  # the library database is damaged or missing: run `reelseek-cli doctor --repair`
 EXIT_DISK_FULL = 5  # the disk holding the library is full
 EXIT_READ_ONLY = 6  # the library folder cannot be written (read-only share, permissions)
+EXIT_IO = 7  # the drive holding the library failed (unplugged, failing)
 
 EXIT_CODES_HELP = (
     "exit codes: 0 ok; 2 bad arguments or input; 3 another process is writing to the library; "
-    "4 library damaged (run `reelseek-cli doctor --repair`); 5 disk full; 6 library folder is read-only"
+    "4 library damaged (run `reelseek-cli doctor --repair`); 5 disk full; 6 library folder is read-only; "
+    "7 the library's drive failed (unplugged?)"
 )
 
 REPAIR_HINT = "run `reelseek-cli doctor --repair` (or open the app and choose Repair)"
@@ -48,6 +51,12 @@ class LibraryDamaged(LibraryError):
 
 class DiskFull(LibraryError):
     exit_code = EXIT_DISK_FULL
+
+
+class LibraryUnavailable(LibraryError):
+    """The drive holding the library failed to read or write (unplugged, failing)."""
+
+    exit_code = EXIT_IO
 
 
 class ReadOnlyHome(LibraryError):
@@ -86,4 +95,16 @@ def as_library_error(e: BaseException, where: Path | str | None = None) -> Libra
             )
         if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in low or "not a database" in low:
             return LibraryDamaged(f"the library database is damaged{place}: {text}; {REPAIR_HINT}")
+        if name.startswith("SQLITE_IOERR") or "disk i/o error" in low:
+            # SQLite reports a full disk while growing its WAL index as an I/O error.
+            if where is not None and _nearly_full(Path(where)):
+                return DiskFull(f"the disk is full{place}: free some space and run the same command again")
+            return LibraryUnavailable(f"the library's drive failed to read or write{place} ({text}): is it connected?")
     return None
+
+
+def _nearly_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False

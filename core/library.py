@@ -114,6 +114,11 @@ class Library:
         db = self.paths.database
         try:
             if not self.readonly:
+                if not os.access(self.paths.data, os.W_OK):
+                    raise ReadOnlyHome(
+                        f"cannot write to the library folder {self.paths.data}: it is read-only; "
+                        "searching still works, indexing needs a writable folder"
+                    )
                 return Store(db, migrate_lock=self.writing)
             if not db.exists():
                 raise LibraryError(f"no library at {self.paths.data} yet: index a folder first")
@@ -333,6 +338,10 @@ class Library:
         vi = self.vector_index(mid)
         self._sync_index(vi)
         vi.remove_stale_temps()
+        if vi.saved_generation is None and not vi.meta_path.exists():
+            # The first run leaves its trace at once: a database that later turns up blank
+            # (its WAL lost after a kill) beside this file is recognised as a lost library.
+            vi.save()
         if not todo:
             if vi.dirty:
                 vi.save()
