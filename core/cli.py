@@ -370,7 +370,7 @@ class _ByteBar:
 def cmd_folders(args: argparse.Namespace) -> int:
     from .library import LibraryError
 
-    lib = _library(args)
+    lib = _library(args, readonly=args.action == "list")
     try:
         if args.action == "add":
             for p in args.paths:

@@ -50,7 +50,7 @@ def diagnose(home: str | os.PathLike[str] | None = None) -> DoctorReport:
     report.problem = _database_problem(paths)
     good, _bad = newest_good(paths.data)
     report.good_backup = str(good.path) if good else None
-    if report.problem is None:
+    if report.problem is None and has_library_tables(db):
         report.indexes = _check_indexes(paths)
     report.healthy = report.problem is None and all(i.agrees for i in report.indexes)
     return report

@@ -121,7 +121,12 @@ class Library:
                     )
                 return Store(db, migrate_lock=self.writing)
             if not db.exists():
-                raise LibraryError(f"no library at {self.paths.data} yet: index a folder first")
+                try:
+                    self.paths.ensure()
+                except OSError:
+                    raise LibraryError(f"no library at {self.paths.data} yet: index a folder first") from None
+                # A new library (the blank-database guard ran): create it empty, as always.
+                return Store(db, migrate_lock=self._lock_only)
             try:
                 return Store(db, readonly=True)
             except StoreNeedsUpgrade:
@@ -130,12 +135,16 @@ class Library:
                         f"the library at {self.paths.data} was made by an older reelseek and must be upgraded "
                         "once where it can be written (run `reelseek-cli index` there)"
                     ) from None
-                Store(db, migrate_lock=self.writing).close()  # upgrade once, under the lock
+                Store(db, migrate_lock=self._lock_only).close()  # upgrade once, under the lock
                 return Store(db, readonly=True)
         except LibraryError:
             raise
         except Exception as e:
             raise (as_library_error(e, db) or e) from e
+
+    def _lock_only(self) -> contextlib.AbstractContextManager[None]:
+        """The writer lock for a reader's one write: creating or upgrading the database."""
+        return self.writer_lock.hold(self.lock_wait, self.on_lock_wait)
 
     def check(self, budget_s: float | None = None) -> None:
         """The cheap integrity check (bounded time): raises ``LibraryDamaged`` naming the file
