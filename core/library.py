@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import LibraryDamaged, LibraryError, ReadOnlyHome, as_library_error
+from .errors import REPAIR_HINT, LibraryDamaged, LibraryError, ReadOnlyHome, as_library_error
 from .lock import WriterLock
 from .paths import DataPaths, data_paths
 from .settings import Settings
-from .store import DONE, OFFLINE, PENDING, Store, StoreNeedsUpgrade
+from .store import DONE, OFFLINE, PENDING, Store, StoreError, StoreNeedsUpgrade
 from .types import Filters, IndexProgress, IndexReport, LibraryStatus, Moment, Query, SearchResult
 
 if TYPE_CHECKING:
@@ -138,6 +138,14 @@ class Library:
                 Store(db, migrate_lock=self._lock_only).close()  # upgrade once, under the lock
                 return Store(db, readonly=True)
         except LibraryError:
+            raise
+        except StoreError as e:
+            # The database could not be read: damage, a full disk or a failing drive say so.
+            cause = as_library_error(e.__cause__, db) if e.__cause__ else None
+            if isinstance(cause, LibraryDamaged):
+                raise LibraryDamaged(f"{e}; {REPAIR_HINT}", path=db) from e
+            if cause is not None:
+                raise cause from e
             raise
         except Exception as e:
             raise (as_library_error(e, db) or e) from e

@@ -24,6 +24,13 @@ def guard_blank_database(paths: DataPaths) -> None:
     """A missing, 0-byte or blank database beside backups or a vector index is a lost library,
     not a new one: refuse (``doctor --repair`` restores the newest backup)."""
     db = paths.database
+    problem = header_problem(db) if db.exists() and db.stat().st_size else None
+    if problem:
+        raise LibraryDamaged(
+            f"the library database {db} is damaged ({problem}); {REPAIR_HINT}",
+            path=db,
+            repairable=bool(list_backups(paths.data)),
+        )
     if has_library_tables(db):
         return
     backups = list_backups(paths.data)

@@ -131,7 +131,7 @@ class WriterLock:
     def busy_message(self, *, hint: bool = True) -> str:
         h = self.holder()
         who = h.describe() if h else "another process"
-        tail = "; wait for it to finish, or run again with --wait" if hint else ""
+        tail = "; try again when it is done (reelseek-cli: add --wait to wait for it)" if hint else ""
         return f"the library is being changed by {who}{tail}"
 
     @staticmethod

@@ -106,7 +106,15 @@ def quick_check(conn: sqlite3.Connection, budget_s: float | None = CHECK_BUDGET_
         if budget_s is not None:
             conn.set_progress_handler(None, 0)
     found = [str(r[0]) for r in rows]
-    return None if found == ["ok"] else "; ".join(found)
+    return None if found == ["ok"] else one_line(found)
+
+
+def one_line(found: list[str], limit: int = 3) -> str:
+    """SQLite's findings (one per row, some spanning lines) as one short line."""
+    parts = [" ".join(f.split()) for f in found]
+    parts = [p for p in parts if p and p != "*** in database main ***"] or parts
+    more = f" (+{len(parts) - limit} more)" if len(parts) > limit else ""
+    return "; ".join(parts[:limit]) + more
 
 
 def integrity_check(db: Path) -> str | None:
@@ -122,7 +130,7 @@ def integrity_check(db: Path) -> str | None:
         rows = conn.execute("PRAGMA integrity_check(20)").fetchall()
         found = [str(r[0]) for r in rows]
         if found != ["ok"]:
-            return "; ".join(found)
+            return one_line(found)
         conn.execute("SELECT COUNT(*) FROM files").fetchone()
         return None
     except sqlite3.DatabaseError as e:

@@ -87,8 +87,10 @@ def test_damage_is_reported_and_repaired(indexed, tmp_path, kind):
 
 
 def _done(db: Path) -> int:
+    if not db.exists():
+        return 0
     try:
-        conn = sqlite3.connect(db, timeout=1)
+        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=1)  # never creates it
         try:
             return conn.execute("SELECT COUNT(*) FROM files WHERE status='done'").fetchone()[0]
         finally:
@@ -100,16 +102,18 @@ def _done(db: Path) -> int:
 def test_lost_wal_after_a_kill_is_not_a_silent_empty_library(tmp_path):
     """The first index run is killed; its write-ahead log (every commit so far) is deleted."""
     root = tmp_path / "footage"
-    files = sorted(v.path for v in make_library(root, n_videos=8, codecs=("h264",), seed=62, scene_seconds=(3.0, 4.0)))
+    files = sorted(v.path for v in make_library(root, n_videos=12, codecs=("h264",), seed=62, scene_seconds=(4.0, 6.0)))
     home = tmp_path / "home"
     db = home / "library.sqlite3"
     proc = subprocess.Popen([cli_path(), "index", str(root), "--quiet"], env=cli_env(home))
     deadline = time.monotonic() + 600
     while _done(db) < 2 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGSTOP)  # freeze it where it is, then look, then kill
+    done = _done(db)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert 2 <= _done(db) < len(files), "the kill must land in the middle of the run"
+    assert 2 <= done < len(files), "the kill must land in the middle of the run"
     for suffix in ("-wal", "-shm"):
         db.with_name(db.name + suffix).unlink(missing_ok=True)
     st = run_cli(home, "status", check=False)

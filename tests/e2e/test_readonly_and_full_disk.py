@@ -56,12 +56,11 @@ def small_tmpfs(where: Path, size: str) -> Iterator[Path]:
 def fill(folder: Path) -> Path:
     """Write until the filesystem is full; returns the filler file."""
     filler = folder / "filler.bin"
-    with open(filler, "wb") as f:
+    with open(filler, "wb", buffering=0) as f:
         for chunk in (1 << 20, 1 << 12, 1):
             try:
                 while True:
                     f.write(b"\0" * chunk)
-                    f.flush()
             except OSError:
                 pass
     return filler
