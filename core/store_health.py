@@ -13,7 +13,6 @@ from .store import StoreError
 # and damage it does not reach still surfaces as a clear error when a query meets it
 # (errors.as_library_error). Measured: docs/architecture.md, "Integrity".
 CHECK_BUDGET_S = 0.5
-MAGIC = b"SQLite format 3\x00"
 
 
 def wal_path(db: Path) -> Path:
@@ -65,25 +64,33 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
 
 
 def header_problem(db: Path) -> str | None:
-    """What is wrong with the file's header and size, if anything (O(1), no SQLite)."""
+    """What is wrong with the file's size and header, if anything (cheap: no page is read).
+
+    Never opens the file with plain ``open()``: closing any descriptor of a database drops
+    every POSIX lock this process holds on it, SQLite's included, and a second process could
+    then checkpoint a WAL still in use. SQLite's own connections share those locks safely.
+    """
     try:
         size = db.stat().st_size
-        with open(db, "rb") as f:
-            head = f.read(100)
     except OSError as e:
         return f"cannot read it ({e.strerror})"
     if size == 0:
         return "it is empty (0 bytes)"
-    if len(head) < 100 or not head.startswith(MAGIC):
+    if size < 512:
         return "it is not an SQLite database"
-    page_size = int.from_bytes(head[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    if page_size < 512 or page_size & (page_size - 1):
-        return "its header is damaged"
-    pages = int.from_bytes(head[28:32], "big")
-    valid = head[24:28] == head[92:96]  # the in-header size is trusted only then (SQLite's rule)
+    try:
+        conn = connect_readonly(db)
+    except (StoreError, sqlite3.Error) as e:
+        return " ".join(str(e).split())
+    try:
+        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    except sqlite3.DatabaseError as e:
+        return " ".join(str(e).split())
+    finally:
+        conn.close()
     # With committed pages in the WAL the main file may legitimately be shorter.
-    if valid and pages and pages * page_size > size and not _wal_has_data(db):
+    if pages * page_size > size and not _wal_has_data(db):
         return f"it is truncated ({size} of {pages * page_size} bytes)"
     return None
 
