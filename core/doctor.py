@@ -74,7 +74,7 @@ def _database_problem(paths: DataPaths) -> str | None:
                 continue
             row = conn.execute("SELECT value FROM meta WHERE key=?", (f"generation:{meta['model_id']}",)).fetchone()
             have = int(row[0]) if row else 0
-            if int(meta["generation"]) > have:
+            if int(str(meta["generation"])) > have:
                 return (
                     f"lost recent changes: the index for {meta['model_id']} is at generation "
                     f"{meta['generation']}, the database at {have}"
@@ -111,7 +111,10 @@ def _check_indexes(paths: DataPaths) -> list[IndexCheck]:
             model = str(meta["model_id"])
             ids = {int(r[0]) for r in conn.execute("SELECT id FROM segments WHERE model_id=?", (model,))}
             try:
-                keys = {int(k) for k in Index.restore(str(index_file), view=True).keys}
+                restored = Index.restore(str(index_file), view=True)
+                if restored is None:
+                    raise ValueError("not a usearch index")
+                keys = {int(k) for k in restored.keys}
             except Exception as e:  # usearch raises RuntimeError/ValueError on a damaged file
                 out.append(IndexCheck(str(index_file), model, None, len(ids), False, f"unreadable: {e}"))
                 continue

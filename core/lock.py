@@ -42,7 +42,7 @@ class Holder:
 
 # The OS primitive: flock on POSIX (released by the kernel when the process dies, kill -9
 # included); on Windows a byte-range lock far past the record, so the record stays readable.
-if os.name == "nt":  # pragma: no cover - exercised on Windows CI only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     _WIN_OFFSET = 1 << 30

@@ -118,8 +118,8 @@ def quick_check(conn: sqlite3.Connection, budget_s: float | None = CHECK_BUDGET_
 
 def one_line(found: list[str], limit: int = 3) -> str:
     """SQLite's findings (one per row, some spanning lines) as one short line."""
-    parts = [" ".join(f.split()) for f in found]
-    parts = [p for p in parts if p and p != "*** in database main ***"] or parts
+    parts = [" ".join(f.replace("*** in database main ***", "").split()) for f in found]
+    parts = [p for p in parts if p] or ["damaged"]
     more = f" (+{len(parts) - limit} more)" if len(parts) > limit else ""
     return "; ".join(parts[:limit]) + more
 
