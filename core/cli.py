@@ -13,7 +13,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import cli_doctor
 from .cli_args import checked_duration, positive_int, positive_seconds, query_words_first
+from .errors import EXIT_CODES_HELP, EXIT_USAGE, as_library_error
 from .timecode import timecode
 from .types import Filters, IndexProgress, Query
 
@@ -41,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="reelseek-cli",
         description="Find moments in your own footage by describing them, or by a still or a clip.",
+        epilog=EXIT_CODES_HELP,
     )
     p.add_argument("--home", help="data folder (default: platform data dirs, or $REELSEEK_HOME)")
     p.add_argument("--model", help="model id (default: $REELSEEK_MODEL, settings, or the CPU default)")
@@ -71,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ix.add_argument("--workers", type=int, help="with --cluster: at most this many workers")
     ix.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _wait_options(ix)
 
     se = sub.add_parser("search", help="search moments by text, still image or clip")
     se.add_argument("text", nargs="?", default="", help='what to find; "-word" pushes results away from it')
@@ -114,7 +118,24 @@ def _parser() -> argparse.ArgumentParser:
     fo = sub.add_parser("folders", help="list, add or remove watched folders")
     fo.add_argument("action", choices=["list", "add", "remove"], nargs="?", default="list")
     fo.add_argument("paths", nargs="*")
+    _wait_options(fo)
+    cli_doctor.add_parser(sub)
+    _wait_options(sub.choices["doctor"])
     return p
+
+
+def _wait_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait", action="store_true", help="if another process is changing the library, wait until it is done"
+    )
+    parser.add_argument("--wait-max", type=float, metavar="SECONDS", help="like --wait, for at most SECONDS")
+
+
+def _wait_seconds(args: argparse.Namespace) -> float | None:
+    """How long a writer waits for the writer lock: 0 (say who holds it and exit 3) by default."""
+    if getattr(args, "wait_max", None) is not None:
+        return max(0.0, args.wait_max)
+    return None if getattr(args, "wait", False) else 0.0
 
 
 class _ProgressBar:
@@ -153,10 +174,18 @@ class _ProgressBar:
         self.stream.flush()
 
 
-def _library(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _library(args: argparse.Namespace, *, readonly: bool = False):  # type: ignore[no-untyped-def]
     from .library import Library
 
-    return Library(args.home, model_id=args.model, device=args.device)
+    # Searches and status open the library read-only: they never write and never wait.
+    return Library(
+        args.home,
+        model_id=args.model,
+        device=args.device,
+        readonly=readonly,
+        wait=_wait_seconds(args),
+        on_wait=lambda msg: print(f"reelseek-cli: {msg}", file=sys.stderr, flush=True),
+    )
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -262,7 +291,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         extensions=tuple("." + e.lower().lstrip(".") for e in args.ext),
         include_offline=not args.online_only,
     )
-    lib = _library(args)
+    lib = _library(args, readonly=True)
     # --seconds, or settings.timecode_display = "seconds", keeps the HH:MM:SS.mmm form
     args.seconds = args.seconds or lib.settings.timecode_display == "seconds"
     try:
@@ -271,7 +300,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         result = lib.search(query, limit=args.limit, filters=filters, two_stage=not args.single_stage)
     except (LibraryError, ModelError, media.MediaError, ValueError, OSError) as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
-        return 2
+        return getattr(e, "exit_code", EXIT_USAGE)
     finally:
         lib.close()
     if args.json:
@@ -311,7 +340,7 @@ def _search_batch(lib, args: argparse.Namespace, filters: Filters) -> int:  # ty
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    lib = _library(args)
+    lib = _library(args, readonly=True)
     try:
         st = lib.status()
     finally:
@@ -413,7 +442,7 @@ class _ByteBar:
 def cmd_folders(args: argparse.Namespace) -> int:
     from .library import LibraryError
 
-    lib = _library(args)
+    lib = _library(args, readonly=args.action == "list")
     try:
         if args.action == "add":
             for p in args.paths:
@@ -426,7 +455,7 @@ def cmd_folders(args: argparse.Namespace) -> int:
             print(f"{f.path}  [{state}]  {f.done}/{f.files} indexed, {f.errors} error(s)")
     except LibraryError as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
-        return 2
+        return e.exit_code
     finally:
         lib.close()
     return 0
@@ -438,7 +467,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    from .lock import set_owner_label
     from .store import StoreError
+
+    set_owner_label(f"reelseek-cli {args.command}")
 
     handlers = {
         "index": cmd_index,
@@ -446,6 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": cmd_status,
         "models": cmd_models,
         "folders": cmd_folders,
+        "doctor": cli_doctor.run,
     }
     if args.command in ("export", "collections"):
         from . import cli_export
@@ -460,6 +493,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
         return 2
+    except Exception as e:
+        # Full disk, read-only folder, damaged database, busy library: one readable line and
+        # a distinct exit code instead of a traceback (see EXIT_CODES_HELP).
+        from .paths import data_paths
+
+        err = as_library_error(e, data_paths(args.home).data)
+        if err is None:
+            raise
+        print(f"reelseek-cli: {err}", file=sys.stderr)
+        return err.exit_code
 
 
 def _closed_pipe() -> int:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -34,10 +36,12 @@ EXACT_MAX = 250_000
 class VectorIndex:
     """Segment vectors of one model in a usearch HNSW index (cosine metric).
 
-    The index file carries a sidecar JSON with the store's generation counter at the time it
-    was saved. If the counters differ on open (a crash between a commit and a save), or the
-    file is missing or unreadable, the index is rebuilt from the store: the store is always
-    right. Saves are atomic (write a temporary file, then rename).
+    ``generation`` is the store generation the index's CONTENTS reflect: captured in the same
+    read snapshot as the vectors on a rebuild, and set by the writer after it mirrors a commit.
+    The file carries it in a sidecar JSON; on open a sidecar that differs from the store (a
+    crash between a commit and a save), or a missing or unreadable file, means a rebuild in
+    memory: the store is always right. Only the library's writer, holding the writer lock,
+    saves; temporary files are unique per process and renamed into place under that lock.
     """
 
     def __init__(self, path: Path, model_id: str, dim: int, *, dtype: str = "f16") -> None:
@@ -48,7 +52,7 @@ class VectorIndex:
         self._lock = threading.RLock()
         self._index = self._new()
         self.generation = -1
-        self.dirty = False  # changed since it was loaded or saved (a search alone never changes it)
+        self.saved_generation: int | None = None  # what the file on disk says, once known
 
     def _new(self):  # type: ignore[no-untyped-def]
         from .models.native import preload_before_usearch
@@ -69,23 +73,41 @@ class VectorIndex:
     def meta_path(self) -> Path:
         return self.path.with_name(self.path.name + ".json")
 
+    @property
+    def dirty(self) -> bool:
+        """Whether the file on disk does not hold what this index holds."""
+        return self.saved_generation != self.generation
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._index)
 
+    def keys(self) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._index.keys, dtype=np.int64)
+
     # -- persistence ---------------------------------------------------------------------------
-    def load_or_rebuild(self, store: Store, progress: Callable[[int, int], None] | None = None) -> bool:
-        """Open the saved index if it matches the store, else rebuild it. Returns True if rebuilt."""
-        want = store.generation(self.model_id)
-        if self._try_load(want, store):
+    def load_or_rebuild(
+        self, store: Store, progress: Callable[[int, int], None] | None = None, *, view: bool = False
+    ) -> bool:
+        """Open the saved index if it matches the store, else rebuild it in memory (nothing is
+        written: saving is the writer's job). ``view`` memory-maps the file read-only, for
+        processes that only search. Returns True if rebuilt."""
+        if self._try_load(store.generation(self.model_id), store, view=view):
             return False
         self.rebuild(store, progress)
         return True
 
-    def _try_load(self, want_generation: int, store: Store) -> bool:
+    def read_meta(self) -> dict[str, object] | None:
         try:
             meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) else None
+
+    def _try_load(self, want_generation: int, store: Store, *, view: bool) -> bool:
+        meta = self.read_meta()
+        if meta is None:
             return False
         if (
             meta.get("generation") != want_generation
@@ -100,7 +122,9 @@ class VectorIndex:
             return False
         try:
             index = self._new()
-            index.load(str(self.path))
+            # A view maps the file instead of copying it; a writer replacing the file renames a
+            # new inode into place, so the mapping stays valid.
+            index.view(str(self.path)) if view else index.load(str(self.path))
         except Exception as e:  # usearch raises RuntimeError/ValueError on a damaged file
             log.warning("vector index %s is unreadable (%s): rebuilding", self.path, e)
             return False
@@ -115,43 +139,64 @@ class VectorIndex:
         with self._lock:
             self._index = index
             self.generation = want_generation
+            self.saved_generation = want_generation
         return True
 
     def rebuild(self, store: Store, progress: Callable[[int, int], None] | None = None) -> None:
-        total = store.segment_count(self.model_id)
+        """Rebuild from the store in memory; the generation and the vectors come from one read
+        snapshot, so the label matches the contents even while another process writes."""
         index = self._new()
         done = 0
-        generation = store.generation(self.model_id)
-        for ids, vecs in store.iter_segment_vectors(self.model_id):
-            index.add(ids, vecs.astype(np.float32), threads=0)
-            done += len(ids)
-            if progress:
-                progress(done, total)
+        with store.snapshot():
+            generation = store.generation(self.model_id)
+            total = store.segment_count(self.model_id)
+            for ids, vecs in store.iter_segment_vectors(self.model_id):
+                index.add(ids, vecs.astype(np.float32), threads=0)
+                done += len(ids)
+                if progress:
+                    progress(done, total)
         with self._lock:
             self._index = index
             self.generation = generation
-        self.save(generation)
 
-    def save(self, generation: int) -> None:
-        """Atomically write the index and its sidecar (the sidecar last: it validates the file)."""
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            self._index.save(str(tmp))
-            count = len(self._index)
-        meta_tmp = self.meta_path.with_name(self.meta_path.name + ".tmp")
-        # Invalidate first: a crash between the two renames must not pair a new index with an
-        # old sidecar that happens to match.
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(self.meta_path)
-        os.replace(tmp, self.path)
-        meta_tmp.write_text(
-            json.dumps({"generation": generation, "model_id": self.model_id, "dim": self.dim, "count": count}),
-            encoding="utf-8",
-        )
-        os.replace(meta_tmp, self.meta_path)
-        self.generation = generation
-        self.dirty = False
+    def save(self, generation: int | None = None) -> None:
+        """Atomically write the index and its sidecar (the sidecar last: it validates the file).
+
+        Only call while holding the library's writer lock. ``generation`` defaults to the one
+        the contents reflect; temporary names are unique per process so two processes can
+        never rename each other's half-written files.
+        """
+        token = f"{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        tmp = self.path.with_name(f"{self.path.name}.{token}")
+        meta_tmp = self.meta_path.with_name(f"{self.meta_path.name}.{token}")
+        try:
+            with self._lock:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                gen = self.generation if generation is None else generation
+                self._index.save(str(tmp))
+                count = len(self._index)
+            meta_tmp.write_text(
+                json.dumps({"generation": gen, "model_id": self.model_id, "dim": self.dim, "count": count}),
+                encoding="utf-8",
+            )
+            # Invalidate first: a crash between the two renames must not pair a new index with
+            # an old sidecar that happens to match.
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.meta_path)
+            os.replace(tmp, self.path)
+            os.replace(meta_tmp, self.meta_path)
+        finally:
+            for t in (tmp, meta_tmp):
+                with contextlib.suppress(OSError):
+                    os.remove(t)
+        self.generation = gen
+        self.saved_generation = gen
+
+    def remove_stale_temps(self) -> None:
+        """Drop temporary files left by killed writers (call under the writer lock)."""
+        for t in self.path.parent.glob(f"{glob.escape(self.path.name)}*.tmp"):
+            with contextlib.suppress(OSError):
+                t.unlink()
 
     # -- updates -------------------------------------------------------------------------------
     def add(self, ids: list[int], vectors: np.ndarray) -> None:
@@ -159,7 +204,6 @@ class VectorIndex:
             return
         with self._lock:
             self._index.add(np.asarray(ids, dtype=np.uint64), np.asarray(vectors, dtype=np.float32), threads=0)
-            self.dirty = True
 
     def remove(self, ids: list[int]) -> None:
         if not ids:
@@ -169,7 +213,6 @@ class VectorIndex:
             present = [k for k in keys if k in self._index]
             if present:
                 self._index.remove(np.asarray(present, dtype=np.uint64))
-                self.dirty = True
 
     # -- queries -------------------------------------------------------------------------------
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -161,7 +161,7 @@ class Indexer:
                     del work[w.row.id]
                     tracker.file_done(w)
                 if time.monotonic() - last_save > self.config.save_every_s:
-                    self.vindex.save(self.store.generation(self.model_id))
+                    self.vindex.save()
                     last_save = time.monotonic()
         finally:
             stop.set()
@@ -172,7 +172,7 @@ class Indexer:
             # Files cut short by cancel (or a crash of this thread) are redone next time.
             for w in work.values():
                 self.store.set_status(w.row.id, PENDING)
-            self.vindex.save(self.store.generation(self.model_id))
+            self.vindex.save()
         report.elapsed = time.monotonic() - t0
         tracker.emit(None, phase="cancelled" if report.cancelled else "finished")
         return report
@@ -285,6 +285,7 @@ class Indexer:
             vecs = [v for _, v, _ in self.store.segments_of_file(f.id, self.model_id)]
             if vecs:
                 self.vindex.add(new, np.stack(vecs))
+            self.vindex.generation = self.store.generation(self.model_id)
             report.indexed += 1
             log.info("%s: same content as %s, vectors reused", f.display, donor.display)
         return todo
@@ -341,6 +342,8 @@ def commit_embedded(
     )
     vindex.remove(old)
     vindex.add(new, np.stack([s.vector for s in segs]))
+    # What the index's contents now reflect (the writer lock keeps other processes out).
+    vindex.generation = store.generation(model_id)
     report.indexed += 1
     report.video_seconds += duration
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import store_collections
+from .errors import REPAIR_HINT, LibraryDamaged, LibraryError, ReadOnlyHome, as_library_error
+from .lock import WriterLock
 from .media_timecode import SourceTimecode
 from .paths import DataPaths, data_paths
 from .selects import Collections
 from .settings import Settings
-from .store import DONE, OFFLINE, PENDING, Store
+from .store import DONE, OFFLINE, PENDING, Store, StoreError, StoreNeedsUpgrade
 from .types import Filters, IndexProgress, IndexReport, LibraryStatus, Moment, Query, SearchResult
 
 if TYPE_CHECKING:
@@ -31,8 +35,7 @@ log = logging.getLogger(__name__)
 MODEL_ENV = "REELSEEK_MODEL"
 
 
-class LibraryError(Exception):
-    """A user-facing problem with the library (bad folder, ...); str() is the message."""
+__all__ = ["FileInfo", "FolderInfo", "Library", "LibraryDamaged", "LibraryError"]
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,15 @@ class FileInfo:
 class Library:
     """A footage library: watched folders, their files' vectors, and search over them.
 
-    Opening is cheap (the database only); the model and the vector index load on first use.
-    ``index()`` runs on the calling thread; ``search()`` may be called from other threads at
-    the same time.
+    Opening is cheap (the database and a bounded integrity check); the model and the vector
+    index load on first use. ``index()`` runs on the calling thread; ``search()`` may be called
+    from other threads at the same time.
+
+    ``readonly=True`` (search, status) never writes anything: the database is opened read-only
+    and the vector index is memory-mapped, rebuilt in memory when stale, never saved. Otherwise
+    every write (indexing, folder changes, migrations, index saves) happens under the library's
+    writer lock across processes (``lock.WriterLock``); ``wait`` is how long to wait for it
+    (None: as long as it takes, 0: fail at once with ``LibraryBusy``).
     """
 
     def __init__(
@@ -73,13 +82,35 @@ class Library:
         model_id: str | None = None,
         device: str | None = None,
         indexer_config: IndexerConfig | None = None,
+        readonly: bool = False,
+        wait: float | None = 0.0,
+        on_wait: Callable[[str], None] | None = None,
+        writer_lock: WriterLock | None = None,
     ) -> None:
-        self.paths: DataPaths = data_paths(home).ensure()
+        self.readonly = readonly
+        self.paths: DataPaths = data_paths(home)
+        if not readonly:
+            try:
+                self.paths.ensure()
+            except OSError as e:
+                raise (as_library_error(e, self.paths.data) or e) from e
         self.settings = Settings.load(self.paths.settings_file)
         self._model_override = model_id
         self._device_override = device
         self._indexer_config = indexer_config
-        self.store = Store(self.paths.database)
+        self.writer_lock = writer_lock or WriterLock(self.paths.data)
+        self.lock_wait = wait
+        self.on_lock_wait = on_wait
+        self._write_mutex = threading.RLock()
+        from .library_health import guard_blank_database
+
+        guard_blank_database(self.paths)
+        self.store = self._open_store()
+        try:
+            self.check()
+        except BaseException:
+            self.store.close()
+            raise
         self._lock = threading.RLock()
         self._embedders: dict[str, Embedder] = {}
         self._text_encoders: dict[str, TextEncoder] = {}
@@ -87,6 +118,75 @@ class Library:
         self._vindexes: dict[str, VectorIndex] = {}
         self._searchers: dict[str, Searcher] = {}
         self.collections = Collections(self.store)  # bins of selects (reelseek.core.selects)
+
+    def _open_store(self) -> Store:
+        db = self.paths.database
+        try:
+            if not self.readonly:
+                if not os.access(self.paths.data, os.W_OK):
+                    raise ReadOnlyHome(
+                        f"cannot write to the library folder {self.paths.data}: it is read-only; "
+                        "searching still works, indexing needs a writable folder"
+                    )
+                return Store(db, migrate_lock=self.writing)
+            if not db.exists():
+                try:
+                    self.paths.ensure()
+                except OSError:
+                    raise LibraryError(f"no library at {self.paths.data} yet: index a folder first") from None
+                # A new library (the blank-database guard ran): create it empty, as always.
+                return Store(db, migrate_lock=self._lock_only)
+            try:
+                return Store(db, readonly=True)
+            except StoreNeedsUpgrade:
+                if not os.access(self.paths.data, os.W_OK):
+                    raise ReadOnlyHome(
+                        f"the library at {self.paths.data} was made by an older reelseek and must be upgraded "
+                        "once where it can be written (run `reelseek-cli index` there)"
+                    ) from None
+                Store(db, migrate_lock=self._lock_only).close()  # upgrade once, under the lock
+                return Store(db, readonly=True)
+        except LibraryError:
+            raise
+        except StoreError as e:
+            # The database could not be read: damage, a full disk or a failing drive say so.
+            cause = as_library_error(e.__cause__, db) if e.__cause__ else None
+            if isinstance(cause, LibraryDamaged):
+                raise LibraryDamaged(f"{e}; {REPAIR_HINT}", path=db) from e
+            if cause is not None:
+                raise cause from e
+            raise
+        except Exception as e:
+            raise (as_library_error(e, db) or e) from e
+
+    def _lock_only(self) -> contextlib.AbstractContextManager[None]:
+        """The writer lock for a reader's one write: creating or upgrading the database."""
+        return self.writer_lock.hold(self.lock_wait, self.on_lock_wait)
+
+    def check(self, budget_s: float | None = None) -> None:
+        """The cheap integrity check (bounded time): raises ``LibraryDamaged`` naming the file
+        and the way out. Run on open; the GUI calls it again before offering Repair."""
+        from .library_health import check_library
+
+        check_library(self, budget_s)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer lock (this process's threads in turn, other processes excluded)."""
+        if self.readonly:
+            raise LibraryError("this library was opened read-only (for searching)")
+        with self._write_mutex:
+            self.writer_lock.acquire(self.lock_wait, self.on_lock_wait)
+            try:
+                yield
+            finally:
+                self.writer_lock.release()
+
+    def _sync_index(self, vi: VectorIndex) -> None:
+        """Under the writer lock: an index loaded before another process wrote is refreshed
+        before this one mirrors its own commits into it."""
+        if vi.generation != self.store.generation(vi.model_id):
+            vi.load_or_rebuild(self.store)
 
     # -- settings and model --------------------------------------------------------------------
     def save_settings(self) -> None:
@@ -147,8 +247,11 @@ class Library:
             if vi is None:
                 safe = re.sub(r"[^A-Za-z0-9_.-]", "_", mid)
                 vi = VectorIndex(self.paths.data / f"segments-{safe}.usearch", mid, get_spec(mid).dim)
-                vi.load_or_rebuild(self.store)
+                vi.load_or_rebuild(self.store, view=self.readonly)
                 self._vindexes[mid] = vi
+            elif not self.writer_lock.held and vi.generation != self.store.generation(mid):
+                # Another process indexed since this one loaded: follow it (in memory only).
+                vi.load_or_rebuild(self.store, view=self.readonly)
             return vi
 
     # -- folders -------------------------------------------------------------------------------
@@ -158,17 +261,22 @@ class Library:
             raise LibraryError(f"folder not found: {p}")
         if not p.is_dir():
             raise LibraryError(f"not a folder: {p}")
-        self.store.add_folder(p.resolve())
+        with self.writing():
+            self.store.add_folder(p.resolve())
 
     def remove_folder(self, path: str | os.PathLike[str]) -> None:
         p = Path(path).expanduser()
         fid = self.store.folder_id(p.resolve()) or self.store.folder_id(p.absolute())
         if fid is None:
             raise LibraryError(f"not a watched folder: {p}")
-        removed = self.store.remove_folder(fid)
-        for vi in self._vindexes.values():
-            vi.remove(removed)
-            vi.save(self.store.generation(vi.model_id))
+        with self.writing():
+            for vi in self._vindexes.values():
+                self._sync_index(vi)
+            removed = self.store.remove_folder(fid)
+            for vi in self._vindexes.values():
+                vi.remove(removed)
+                vi.generation = self.store.generation(vi.model_id)
+                vi.save()
 
     def folders(self) -> list[FolderInfo]:
         out = []
@@ -190,7 +298,13 @@ class Library:
     def scan(self, paths: Sequence[str | os.PathLike[str]] | None = None) -> IndexReport:
         """Notice new, changed, moved, deleted and offline files; embeds nothing."""
         report = IndexReport()
-        self._scan(paths, report, None)
+        with self.writing():
+            for vi in self._vindexes.values():
+                self._sync_index(vi)
+            self._scan(paths, report, None)
+            for vi in self._vindexes.values():
+                if vi.dirty:
+                    vi.save()
         return report
 
     def _scan(
@@ -215,6 +329,8 @@ class Library:
         if result.removed_segments:
             for vi in self._vindexes.values():
                 vi.remove(result.removed_segments)
+        for vi in self._vindexes.values():
+            vi.generation = self.store.generation(vi.model_id)
         report.moved += len(result.moved)
         report.removed += result.removed_files
         report.offline += result.offline
@@ -257,16 +373,33 @@ class Library:
     ) -> IndexReport:
         """Scan the folders (given ones are added as watched folders) and embed what is pending.
 
+        Holds the writer lock throughout; afterwards the database is backed up (if it changed).
         With ``cluster``, decoding and embedding run on Ray workers (core/cluster.py) while this
         process scans and commits, exactly as a local run does.
         """
-        from .indexer import Indexer, IndexerConfig
-
-        report = IndexReport()
         if cluster is not None:
             from .cluster import connect
 
             connect(cluster)  # before usearch is loaded (see connect)
+        with self.writing():
+            for vi in self._vindexes.values():
+                self._sync_index(vi)
+                vi.remove_stale_temps()
+            report = self._index(paths, progress, cancel, pause, cluster)
+            self._backup()
+            return report
+
+    def _index(
+        self,
+        paths: Sequence[str | os.PathLike[str]] | None,
+        progress: Callable[[IndexProgress], None] | None,
+        cancel: threading.Event | None,
+        pause: threading.Event | None,
+        cluster: ClusterConfig | None = None,
+    ) -> IndexReport:
+        from .indexer import Indexer, IndexerConfig
+
+        report = IndexReport()
         if progress:
             progress(IndexProgress(0, 0, None, 0.0, 0.0, 0.0, phase="scanning"))
         folder_ids = set(self._scan(paths, report, cancel))
@@ -280,8 +413,15 @@ class Library:
                 report.skipped = max(0, report.skipped - 1)  # counted unchanged by the scan, indexed now
         todo = [f for f in self.store.files(status=PENDING) if f.folder_id in folder_ids]
         vi = self.vector_index(mid)
+        self._sync_index(vi)
+        vi.remove_stale_temps()
+        if vi.saved_generation is None and not vi.meta_path.exists():
+            # The first run leaves its trace at once: a database that later turns up blank
+            # (its WAL lost after a kill) beside this file is recognised as a lost library.
+            vi.save()
         if not todo:
-            vi.save(self.store.generation(mid))
+            if vi.dirty:
+                vi.save()
             self._mark_complete(mid)
             if progress:
                 progress(IndexProgress(0, 0, None, 0.0, 0.0, 0.0, phase="finished"))
@@ -300,6 +440,19 @@ class Library:
             Indexer(self.store, vi, emb, config).run(todo, progress=progress, cancel=cancel, pause=pause, report=report)
         self._mark_complete(mid)
         return report
+
+    def _backup(self) -> None:
+        """A rolling backup after an index run; failing to make one (full disk) is a warning:
+        the library itself is fine."""
+        from .backups import make_backup
+
+        try:
+            made = make_backup(self.store.conn, self.paths.data)
+        except (OSError, sqlite3.Error) as e:
+            log.warning("could not back up the library database: %s", as_library_error(e) or e)
+            return
+        if made:
+            log.info("backed up the library to %s", made)
 
     def _mark_complete(self, mid: str) -> None:
         if not self.store.has_status(PENDING) and self.store.get_meta("complete_model") != mid:
@@ -345,7 +498,9 @@ class Library:
             query = Query(text=query)
         if query.is_empty():
             raise LibraryError("empty query: type a description, or drop an image or a clip")
-        result = self.searcher().search(query, limit=limit, filters=filters, two_stage=two_stage)
+        searcher = self.searcher()
+        self.vector_index(searcher.model_id)  # follows another process's commits, in memory
+        result = searcher.search(query, limit=limit, filters=filters, two_stage=two_stage)
         tcs = store_collections.source_timecodes(self.store, [m.file_id for m in result.moments])
         result.moments = [replace(m, source_tc=tcs.get(m.file_id)) for m in result.moments]
         return result
@@ -385,14 +540,8 @@ class Library:
         return cache.get(self.store, moment, width=width, model_id=self.search_model())
 
     def close(self) -> None:
-        for mid, vi in self._vindexes.items():
-            gen = self.store.generation(mid)
-            if not vi.dirty and vi.generation == gen:
-                continue  # the file on disk is this index: a search-only run writes nothing
-            try:
-                vi.save(gen)
-            except OSError as e:
-                log.warning("could not save the vector index: %s", e)
+        """Close the database. Nothing is saved here: the writer saved the index under the lock
+        when it changed it, and readers never save."""
         self.store.close()
 
     def __enter__(self) -> Library:

@@ -169,6 +169,10 @@ class StoreError(Exception):
     """The database cannot be opened or is newer than this version of reelseek."""
 
 
+class StoreNeedsUpgrade(StoreError):
+    """Opened read-only, the database still has an older schema (only a writer migrates)."""
+
+
 class Store:
     """All access to the SQLite library file.
 
@@ -176,17 +180,37 @@ class Store:
     lets searches read while the indexer writes. Only the indexing thread writes.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        readonly: bool = False,
+        migrate_lock: Callable[[], contextlib.AbstractContextManager[object]] | None = None,
+    ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.readonly = readonly
+        if not readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write_lock = threading.RLock()
-        self._migrate()
+        if readonly:
+            self._check_version()
+        elif self._current_version() != SCHEMA_VERSION:
+            # Migrating is writing: under the writer lock, re-read inside it (another process
+            # may have migrated while this one waited).
+            with migrate_lock() if migrate_lock else contextlib.nullcontext():
+                self._migrate()
 
     # -- connections -------------------------------------------------------------------------
     @property
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
+        if conn is None and self.readonly:
+            from .store_health import connect_readonly
+
+            conn = connect_readonly(self.path)
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
         if conn is None:
             try:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -217,6 +241,19 @@ class Store:
                 raise
             conn.execute("COMMIT")
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same committed state (WAL)."""
+        conn = self.conn
+        if conn.in_transaction:  # already inside one (a write, or a nested snapshot)
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
     # -- schema ------------------------------------------------------------------------------
     def schema_version(self) -> int:
         row = self.conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
@@ -224,6 +261,26 @@ class Store:
             return 0
         v = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         return int(v[0]) if v else 0
+
+    def _current_version(self) -> int:
+        try:
+            return self.schema_version()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path} is not a reelseek library database: {e}") from e
+
+    def _check_version(self) -> None:
+        """Read-only opening: the schema must already be this version's (a writer migrates)."""
+        try:
+            current = self.schema_version()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path} is not a reelseek library database: {e}") from e
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer reelseek (schema {current} > {SCHEMA_VERSION}); "
+                "upgrade reelseek to open it"
+            )
+        if current < SCHEMA_VERSION:
+            raise StoreNeedsUpgrade(f"{self.path} needs upgrading (schema {current}); run `reelseek-cli index`")
 
     def _migrate(self) -> None:
         try:
@@ -662,6 +719,7 @@ __all__ = [
     "SegmentRow",
     "Store",
     "StoreError",
+    "StoreNeedsUpgrade",
     "display_path",
     "fs_path",
     "path_key",

@@ -41,13 +41,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setDesktopFileName("io.github.reelseek.Reelseek")
     theme.apply_theme(app)
 
-    from reelseek.core.library import Library, LibraryError
+    from reelseek.core.library import Library, LibraryDamaged, LibraryError
+    from reelseek.core.lock import set_owner_label
     from reelseek.desktop.main_window import MainWindow
 
+    set_owner_label("the reelseek app")
     qsettings = QSettings()
     home = args.home or os.environ.get(HOME_ENV) or qsettings.value(HOME_KEY) or None
     try:
-        library = Library(home, model_id=args.model, device=args.device)
+        try:
+            library = Library(home, model_id=args.model, device=args.device)
+        except LibraryDamaged as damage:
+            from reelseek.desktop.repair_dialog import offer_repair
+
+            if not offer_repair(damage, home):
+                return 1
+            library = Library(home, model_id=args.model, device=args.device)
     except (LibraryError, OSError, ValueError) as exc:
         QMessageBox.critical(None, "reelseek", f"Could not open the library:\n{exc}")
         return 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from reelseek.core.index import VectorIndex
 from reelseek.core.store import NewSegment, Store
@@ -28,9 +31,14 @@ def test_rebuild_then_reload_without_rebuilding(tmp_path):
     vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
     assert vi.load_or_rebuild(s) is True
     assert len(vi) == s.segment_count("m") == 15
-    vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
-    assert vi2.load_or_rebuild(s) is False
-    assert len(vi2) == 15
+    # Rebuilding writes nothing: saving is the writer's job, under the writer lock.
+    assert not (tmp_path / "i.usearch").exists()
+    vi.save()
+    for view in (False, True):
+        vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
+        assert vi2.load_or_rebuild(s, view=view) is False
+        assert len(vi2) == 15
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_stale_generation_triggers_rebuild(tmp_path):
@@ -52,6 +60,7 @@ def test_corrupt_or_missing_index_file_is_rebuilt(tmp_path):
     s = _library(tmp_path)
     vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
     vi.load_or_rebuild(s)
+    vi.save()
     (tmp_path / "i.usearch").write_bytes(b"garbage" * 100)
     vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
     assert vi2.load_or_rebuild(s) is True and len(vi2) == 15
@@ -79,3 +88,37 @@ def test_remove_drops_vectors(tmp_path):
     vi.remove([int(ids[0]), 999999])  # unknown ids are ignored
     keys, _ = vi.search(vecs[0], 3)
     assert int(ids[0]) not in keys.tolist()
+
+
+def test_sidecar_records_the_generation_the_contents_reflect(tmp_path):
+    """The bug of issue 7: an index saved after the store moved on must not claim the new
+    generation, or the commits it never saw stay invisible for good."""
+    s = _library(tmp_path)
+    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi.load_or_rebuild(s)
+    seen = s.generation("m")
+    fid = s.upsert_file("/late.mp4", None, 1, 1, "fpl")
+    v = np.ones(16, dtype=np.float32) / 4
+    s.commit_file(fid, "m", [NewSegment(0, 1, 0, v, np.zeros(1), v[None], None)], duration=1, width=1, height=1)
+    vi.save()  # another process's commit is not in this index
+    assert vi.read_meta()["generation"] == seen < s.generation("m")
+    vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    assert vi2.load_or_rebuild(s) is True and len(vi2) == 16
+
+
+def test_save_on_a_full_disk_leaves_the_old_files_and_no_temporaries(tmp_path, monkeypatch):
+    s = _library(tmp_path)
+    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi.load_or_rebuild(s)
+    vi.save()
+    before = (tmp_path / "i.usearch").read_bytes(), vi.meta_path.read_text()
+
+    def full(path):  # usearch writing into a full disk
+        Path(path).write_bytes(b"x")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(vi._index, "save", full, raising=False)
+    with pytest.raises(OSError):
+        vi.save()
+    assert ((tmp_path / "i.usearch").read_bytes(), vi.meta_path.read_text()) == before
+    assert not list(tmp_path.glob("*.tmp"))
