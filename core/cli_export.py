@@ -119,6 +119,13 @@ def run_export(args: argparse.Namespace) -> int:
             "rate; NLEs read an EDL at one rate, so prefer fcp7/fcpxml for mixed-rate selects",
             file=sys.stderr,
         )
+    odd = sorted({p.rate.label for p in planned.clips if not p.rate.smpte})
+    if fmt == "edl" and odd:
+        print(
+            f"note: {', '.join(odd)} fps has no SMPTE timecode: the EDL counts those clips' frames at their own "
+            "rate (see its comments); NLE projects rarely run at it, so prefer fcp7/fcpxml for them",
+            file=sys.stderr,
+        )
     offline = sum(p.clip.offline for p in planned.clips)
     if offline:
         print(f"note: {offline} clip(s) are offline; exported with their last known path", file=sys.stderr)

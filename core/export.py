@@ -255,16 +255,17 @@ def render(planned: Planned, fmt: str) -> str:
     if fmt == "otio":
         return str(otio.adapters.write_to_string(planned.timeline, "otio_json"))
     if fmt == "edl":
-        text = otio.adapters.write_to_string(
-            planned.timeline, "cmx_3600", rate=float(planned.rate.fps), style="avid", reelname_len=8
-        )
+        tl = export_fixes.adapter_timeline(planned, relabel=True)
+        rate = float(planned.rate.fps) if planned.rate.smpte else float(export_fixes.STAND_IN_FPS)
+        text = otio.adapters.write_to_string(tl, "cmx_3600", rate=rate, style="avid", reelname_len=8)
         return export_fixes.fix_edl(str(text), planned)
     if fmt == "fcp7":
-        return export_fixes.fix_fcp7(str(otio.adapters.write_to_string(planned.timeline, "fcp_xml")), planned)
+        tl = export_fixes.adapter_timeline(planned, relabel=True)
+        return export_fixes.fix_fcp7(str(otio.adapters.write_to_string(tl, "fcp_xml")), planned)
     if fmt == "fcpxml":
         # The adapter finds clips by name inside XPath predicates: a ' in a name breaks it. Write
         # with neutral names; fix_fcpxml puts the real (escaped) names back.
-        tl = planned.timeline.deepcopy()
+        tl = export_fixes.adapter_timeline(planned, relabel=False)
         for i, clip in enumerate(tl.find_clips()):
             clip.name = f"reelseek-clip-{i}"
         return export_fixes.fix_fcpxml(str(otio.adapters.write_to_string(tl, "fcpx_xml")), planned)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .timecode import Rate, format_tc
 
@@ -19,6 +19,49 @@ if TYPE_CHECKING:
     from .export import Planned
 
 _EVENT = re.compile(r"^(\d{3,})\s+(\S+)\s+(V|A\S*)\s+C\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$")
+
+
+# A rate OpenTimelineIO's writers can label; clips at other rates are handed to them at this rate
+# with the same frame counts (the fixes below rewrite every rate and timecode from the plan).
+STAND_IN_FPS = 24
+
+
+def adapter_timeline(planned: Planned, *, relabel: bool) -> Any:
+    """A copy of the timeline the adapters can write without raising.
+
+    - Media of unknown duration (0, never probed, offline) gets an available range from its start
+      timecode to the last out point its clips use: the FCP writers read ``available_range``.
+    - ``relabel``: the adapters call ``to_timecode``, which refuses non-SMPTE rates (10, 12, 15 fps,
+      100 fps, variable averages); such times go to them as the same frame counts at
+      ``STAND_IN_FPS``. Only for writers whose fix rewrites every rate, frame count and timecode.
+    """
+    import opentimelineio as otio
+
+    ot = otio.opentime
+
+    def fps_of(rate: Rate) -> float:
+        return float(rate.fps) if rate.smpte or not relabel else float(STAND_IN_FPS)
+
+    known = media_frames(planned)
+    tl = planned.timeline.deepcopy()
+    tl.global_start_time = ot.RationalTime(0, fps_of(planned.rate))
+    for clip, p in zip(tl.find_clips(), planned.clips, strict=True):
+        fps = fps_of(p.rate)
+        frames = known[p.url]
+        clip.media_reference.available_range = ot.TimeRange(
+            ot.RationalTime(p.media_start, fps), ot.RationalTime(frames, fps)
+        )
+        clip.source_range = ot.TimeRange(ot.RationalTime(p.src_in, fps), ot.RationalTime(p.src_out - p.src_in, fps))
+    return tl
+
+
+def media_frames(planned: Planned) -> dict[str, int]:
+    """Per file URL, its frames: the probed count, or when unknown (0) up to the last out point
+    any clip of it uses (one file element describes the media for all its clips)."""
+    out: dict[str, int] = {}
+    for p in planned.clips:
+        out[p.url] = p.media_frames or max(out.get(p.url, 0), p.src_out - p.media_start)
+    return out
 
 
 def _fcm(rate: Rate) -> str:
@@ -29,7 +72,9 @@ def fix_edl(text: str, planned: Planned) -> str:
     """CMX 3600: the adapter writes every source timecode at the EDL's one rate and decides
     drop-frame from that rate, so a 25 fps clip in a 29.97 EDL gets ``;`` labels of the wrong
     frames. Each event gets its own clip's source timecode (its rate, its drop-frame mode, an
-    ``FCM`` line when the mode changes) and record timecodes on the timeline's frame grid."""
+    ``FCM`` line when the mode changes) and record timecodes on the timeline's frame grid. Rates
+    SMPTE does not define (10, 12, 15 fps, variable) count ``rate.nominal`` frames a second, as the
+    file's own QuickTime timecode track does, and say so in a comment."""
     out: list[str] = []
     events = iter(planned.clips)
     mode: bool | None = None
@@ -50,7 +95,7 @@ def fix_edl(text: str, planned: Planned) -> str:
         rec_in = format_tc(p.rec_in, trate)
         rec_out = format_tc(p.rec_out, trate)
         out.append(f"{seen:03d}  {p.reel:8} V     C        {p.tc_in} {p.tc_out} {rec_in} {rec_out}")
-        if p.rate.fps != trate.fps:
+        if p.rate.fps != trate.fps or not p.rate.smpte:
             out.append(f"* SOURCE FRAME RATE: {p.rate.label}")
     if seen != len(planned.clips):
         raise ValueError(f"the EDL adapter wrote {seen} events for {len(planned.clips)} clips")
@@ -118,14 +163,15 @@ def fix_fcp7(text: str, planned: Planned) -> str:
     if seq is not None and planned.clips:
         first = next((p for p in planned.clips if p.rate.fps == planned.rate.fps), planned.clips[0])
         _samples(seq, planned.rate, first.clip.width, first.clip.height, sequence=True)
+    known = media_frames(planned)
     items = root.findall(".//sequence/media/video/track/clipitem")
     if len(items) != len(planned.clips):
         raise ValueError(f"the FCP XML adapter wrote {len(items)} clip items for {len(planned.clips)} clips")
     for item, p in zip(items, planned.clips, strict=True):
         _rate_el(item, p.rate)
         _set(item, "name", p.clip.name)
-        media_frames = p.media_frames or (p.src_out - p.media_start)
-        _set(item, "duration", str(media_frames))
+        frames = known[p.url]
+        _set(item, "duration", str(frames))
         _set(item, "start", str(p.rec_in))
         _set(item, "end", str(p.rec_out))
         _set(item, "in", str(p.src_in - p.media_start))
@@ -136,7 +182,7 @@ def fix_fcp7(text: str, planned: Planned) -> str:
         _set(f, "name", p.clip.name)
         _set(f, "pathurl", p.url)
         _rate_el(f, p.rate)
-        _set(f, "duration", str(media_frames))
+        _set(f, "duration", str(frames))
         tc = f.find("timecode")
         if tc is None:
             tc = ET.SubElement(f, "timecode")
@@ -196,6 +242,7 @@ def fix_fcpxml(text: str, planned: Planned) -> str:
     first = next((p for p in planned.clips if p.rate.fps == planned.rate.fps), planned.clips[0])
     tfmt = fmt_id(planned.rate, first.clip.width, first.clip.height)
     assets = {a.get("src"): a for a in res.findall("asset")}
+    known = media_frames(planned)
     for p in planned.clips:
         a = assets.get(p.url)
         if a is None:
@@ -203,7 +250,7 @@ def fix_fcpxml(text: str, planned: Planned) -> str:
         a.set("name", p.clip.name)
         a.set("format", fmt_id(p.rate, p.clip.width, p.clip.height))
         a.set("start", _t(p.media_start, p.rate))
-        a.set("duration", _t(p.media_frames or (p.src_out - p.media_start), p.rate))
+        a.set("duration", _t(known[p.url], p.rate))
         a.set("hasVideo", "1")
     by_ref = {a.get("id"): a for a in assets.values()}
     for top in root.findall("asset-clip"):

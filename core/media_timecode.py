@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .timecode import DEFAULT_RATE, Rate, SourceClock, parse_tc, snap_rate
+from .timecode import DEFAULT_RATE, Rate, SourceClock, format_tc, parse_tc, snap_rate
 
 log = logging.getLogger(__name__)
-_TAG_RE = re.compile(r"^\d{1,2}[:;.]\d{2}[:;.]\d{2}[:;.,]\d{2,3}$")
+# FFmpeg writes one frame digit below 10 fps' worth of labels ("01:00:00:0" at 10 fps).
+_TAG_RE = re.compile(r"^\d{1,2}[:;.]\d{2}[:;.]\d{2}[:;.,]\d{1,3}$")
 _TAG_KEYS = ("timecode", "TIMECODE", "com.apple.quicktime.timecode")
 
 
@@ -118,7 +119,7 @@ def _read(container: Any, video: Any, vfr: bool) -> SourceTimecode:
         tag = tag.replace(",", ";").replace(".", ":")
         r = Rate(rate or DEFAULT_RATE.fps, drop, vfr)
         try:
-            parse_tc(tag, r)
+            tag = format_tc(parse_tc(tag, r), r)  # HH:MM:SS:FF, two frame digits
         except ValueError as e:
             log.info("timecode tag %r does not fit %s fps: %s", tag, r.label, e)
             tag = None

@@ -5,7 +5,8 @@ Public API (stable; the desktop and the exports build on it):
 - ``Rate(fps: Fraction, drop_frame=False, vfr=False)``: a frame rate. ``Rate.of(value, drop_frame=None)``
   snaps probe values (29.97002997, "30000/1001", Fraction(2997, 100)) to the standard exact rates
   (24000/1001, 24, 25, 30000/1001, 30, 48, 50, 60000/1001, 60, ...). ``rate.nominal`` is the
-  integer frame count per timecode second (30 for 29.97), ``rate.label`` e.g. ``"29.97 DF"``.
+  integer frame count per timecode second (30 for 29.97), ``rate.label`` e.g. ``"29.97 DF"``,
+  ``rate.smpte`` whether SMPTE defines timecode at it (not 10/12/15 fps; those count ``nominal``).
   ``DEFAULT_RATE`` (25) is used for files whose rate is unknown.
 - ``format_tc(frame, rate)`` -> ``"HH:MM:SS:FF"`` (``;`` before the frames for drop-frame); frame
   counts wrap past 24 hours (and below zero) like a timecode generator does.
@@ -39,6 +40,11 @@ DISPLAY_MODES = ("smpte", "seconds")
 _INTEGER_RATES = (12, 15, 24, 25, 30, 48, 50, 60, 72, 90, 96, 100, 120, 240)
 _NTSC_BASES = (24, 30, 48, 60, 120, 240)  # n * 1000/1001
 _DROP_PER_MINUTE = {30: 2, 60: 4, 120: 8}  # frame labels skipped each minute (not each tenth)
+# SMPTE ST 12-1 timecode rates (what OpenTimelineIO's to_timecode accepts); 10, 12, 15, 72-240 fps
+# and variable rates have no SMPTE form: their labels count round(fps) frames a second.
+_SMPTE_RATES = frozenset(
+    [Fraction(n) for n in (24, 25, 30, 48, 50, 60)] + [Fraction(n * 1000, 1001) for n in (24, 30, 48, 60)]
+)
 _TC_RE = re.compile(r"^\s*(-?)(\d{1,2})[:;.](\d{1,2})[:;.](\d{1,2})([:;.,])(\d{1,3})\s*$")
 
 
@@ -79,6 +85,11 @@ class Rate:
     @property
     def can_drop(self) -> bool:
         return self.fps.denominator == 1001 and self.nominal in _DROP_PER_MINUTE
+
+    @property
+    def smpte(self) -> bool:
+        """A rate SMPTE timecode defines (23.976-60); False for 10/12/15 fps, 100 fps, odd averages."""
+        return self.fps in _SMPTE_RATES
 
     @property
     def drop(self) -> int:

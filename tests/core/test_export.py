@@ -16,7 +16,8 @@ import pytest
 
 from reelseek.core import media
 from reelseek.core.export import ExportClip, ExportError, build_timeline, export, render
-from reelseek.core.timecode import Rate, frames_per_day, seconds_to_frames
+from reelseek.core.media_timecode import SourceTimecode
+from reelseek.core.timecode import Rate, frames_per_day, parse_tc, seconds_to_frames
 from tests.tc_clips import RATES, write_tc_clip
 
 ADAPTERS = {"edl": "cmx_3600", "fcp7": "fcp_xml", "fcpxml": "fcpx_xml", "otio": "otio_json"}
@@ -237,3 +238,140 @@ def test_frame_sizes_reach_the_xml_formats(clips_by_rate, tmp_path: Path) -> Non
     assert [(f.findtext("width"), f.findtext("height")) for f in files] == [("64", "48"), ("1920", "1080")]
     for fmt in ("fcp7", "fcpxml"):
         assert len(_read(render(planned, fmt), fmt)) == 2
+
+
+def _edl_events(text: str) -> list[tuple[list[str], list[str]]]:
+    """(event fields, the comment lines after it) for each event of an EDL we wrote."""
+    events: list[tuple[list[str], list[str]]] = []
+    for line in text.splitlines():
+        if line[:3].isdigit():
+            events.append((line.split(), []))
+        elif line.startswith("*") and events:
+            events[-1][1].append(line)
+    return events
+
+
+@pytest.mark.parametrize("fmt", ["edl", "fcp7", "fcpxml", "otio", "csv"])
+@pytest.mark.parametrize("fps", [10, 15])
+def test_non_smpte_rates_export_every_format(tmp_path: Path, fmt: str, fps: int) -> None:
+    # OpenTimelineIO's to_timecode refuses 10/15 fps ("SMPTE timecode does not support this rate"):
+    # the EDL and FCP7 writers raised. Each clip's frames are counted at its own integer rate.
+    rate = Rate(Fraction(fps))
+    path = write_tc_clip(tmp_path / f"screen {fps}.mp4", Fraction(fps), "01:00:00:00", seconds=3.0)
+    clips = [_clip(path, 0.5, 2.0), _clip(path, 1.0, 2.9)]
+    planned = export(clips, fmt, tmp_path / f"x.{fmt}", handles=2)
+    text = (tmp_path / f"x.{fmt}").read_text(encoding="utf-8")
+    start = fps * 3600  # 01:00:00:00 at fps frames a second
+    assert [p.rate for p in planned.clips] == [rate, rate] and planned.rate == rate and not rate.smpte
+    assert [(p.src_in, p.src_out) for p in planned.clips] == [
+        (start + seconds_to_frames(0.5, rate) - 2, start + seconds_to_frames(2.0, rate) + 2),
+        (start + seconds_to_frames(1.0, rate) - 2, start + 3 * fps),  # handles clamped at the end
+    ]
+    if fmt in ("fcp7", "fcpxml", "otio"):
+        read = _read(text, fmt)
+        assert len(read) == 2
+        for c, p in zip(read, planned.clips, strict=True):
+            assert c.source_range.start_time.rate == fps
+            assert _frames(c.source_range.start_time, rate.fps) == p.src_in
+            assert _frames(c.source_range.end_time_exclusive(), rate.fps) == p.src_out
+    if fmt == "fcp7":
+        root = ET.fromstring(text)
+        assert {e.text for e in root.iter("timebase")} == {str(fps)}  # no stand-in rate left behind
+        assert [e.text for e in root.iter("string")] == ["01:00:00:00", "00:00:00:00"]
+    if fmt == "edl":
+        with pytest.raises(ValueError, match="SMPTE"):  # OTIO's reader cannot read it: parse it ourselves
+            _read(text, fmt, Fraction(fps))
+        events = _edl_events(text)
+        assert len(events) == 2
+        for (fields, comments), p in zip(events, planned.clips, strict=True):
+            assert [parse_tc(t, rate) for t in fields[4:6]] == [p.src_in, p.src_out]
+            assert [parse_tc(t, rate) for t in fields[6:8]] == [p.rec_in, p.rec_out]
+            assert f"* SOURCE FRAME RATE: {fps}" in comments
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert [(r["rate"], r["timecode_in"], r["start_timecode"]) for r in rows] == [
+            (f"{fps}/1", p.tc_in, "01:00:00:00") for p in planned.clips
+        ]
+        assert [parse_tc(r["timecode_out"], rate) for r in rows] == [p.src_out for p in planned.clips]
+
+
+@pytest.mark.parametrize("fmt", ["edl", "fcp7", "fcpxml", "otio", "csv"])
+def test_other_non_smpte_rates_and_mixed_with_25(tmp_path: Path, fmt: str) -> None:
+    # 12 fps, 100 fps and a variable-rate average (14.985) next to a 25 fps clip: no error, each
+    # clip's source in/out on its own rate.
+    odd = [
+        ExportClip("/nowhere/tl 12.mov", 1.0, 2.0, SourceTimecode("00:10:00:00", Fraction(12)), 4.0),
+        ExportClip("/nowhere/hfr.mov", 1.0, 2.0, SourceTimecode(None, Fraction(100)), 4.0),
+        ExportClip("/nowhere/phone.mp4", 1.0, 2.0, SourceTimecode(None, Fraction(2997, 200), vfr=True), 4.0),
+        ExportClip("/nowhere/a 25.mov", 1.0, 2.0, SourceTimecode("01:00:00:00", Fraction(25)), 4.0),
+        ExportClip("/nowhere/b 25.mov", 1.0, 2.0, SourceTimecode("01:00:00:00", Fraction(25)), 4.0),
+    ]
+    planned = export(odd, fmt, tmp_path / f"x.{fmt}")
+    text = (tmp_path / f"x.{fmt}").read_text(encoding="utf-8")
+    assert planned.rate == Rate(Fraction(25))
+    assert [p.rate.smpte for p in planned.clips] == [False, False, False, True, True]
+    assert planned.clips[0].tc_in == "00:10:01:00" and planned.clips[2].rate.vfr
+    if fmt in ("fcp7", "otio"):
+        for c, p in zip(_read(text, fmt), planned.clips, strict=True):
+            assert _frames(c.source_range.start_time, p.rate.fps) == p.src_in, c.name
+    if fmt == "fcp7":
+        assert sorted({e.text for e in ET.fromstring(text).iter("timebase")}) == ["100", "12", "15", "25"]
+    if fmt == "edl":
+        events = _edl_events(text)
+        for (fields, comments), p in zip(events, planned.clips, strict=True):
+            assert [parse_tc(t, p.rate) for t in fields[4:6]] == [p.src_in, p.src_out]
+            assert (f"* SOURCE FRAME RATE: {p.rate.label}" in comments) == (not p.rate.smpte)
+
+
+def test_smpte_rates_are_the_ones_opentimelineio_labels() -> None:
+    for fps in [Fraction(n) for n in (10, 12, 15, 24, 25, 30, 48, 50, 60, 72, 90, 96, 100, 120, 240)] + [
+        Fraction(n * 1000, 1001) for n in (24, 30, 48, 60, 120, 240)
+    ]:
+        try:
+            otio.opentime.to_timecode(otio.opentime.RationalTime(1, float(fps)), float(fps))
+            accepted = True
+        except ValueError:
+            accepted = False
+        assert Rate(fps).smpte == accepted, fps
+
+
+@pytest.mark.parametrize("fmt", ["edl", "fcp7", "fcpxml", "otio", "csv"])
+@pytest.mark.parametrize("fps", [25, 10])
+def test_unknown_media_duration_exports_every_format(tmp_path: Path, fmt: str, fps: int) -> None:
+    # A file scanned but not indexed yet, or offline and never probed: duration 0. The FCP7 writer
+    # raised "'NoneType' object has no attribute 'start_time'", the FCPXML one on .duration.
+    rate = Rate(Fraction(fps))
+    tc = SourceTimecode("02:00:00:00", Fraction(fps))
+    clips = [
+        ExportClip("/offline/never probed.mov", 1.0, 2.5, tc, 0.0, offline=True),
+        ExportClip("/offline/never probed.mov", 3.0, 3.5, tc, 0.0, offline=True),
+    ]
+    planned = export(clips, fmt, tmp_path / f"x.{fmt}", handles=3)
+    text = (tmp_path / f"x.{fmt}").read_text(encoding="utf-8")
+    start = fps * 7200
+    assert [(p.src_in, p.src_out, p.media_frames) for p in planned.clips] == [
+        (start + fps - 3, start + seconds_to_frames(2.5, rate) + 3, None),  # handles not clamped at the end
+        (start + 3 * fps - 3, start + seconds_to_frames(3.5, rate) + 3, None),
+    ]
+    known = max(p.src_out for p in planned.clips) - start  # what we know of the media: up to the last out
+    if fmt in ("fcp7", "fcpxml", "otio"):
+        for c, p in zip(_read(text, fmt), planned.clips, strict=True):
+            assert _frames(c.source_range.start_time, rate.fps) == p.src_in
+            assert _frames(c.source_range.end_time_exclusive(), rate.fps) == p.src_out
+            if fmt == "otio":
+                assert c.media_reference.available_range is None  # unknown stays unknown in .otio
+            else:
+                avail = c.media_reference.available_range
+                assert _frames(avail.start_time, rate.fps) == start
+                assert _frames(avail.end_time_exclusive(), rate.fps) >= p.src_out
+    if fmt == "fcp7":
+        durations = [int(e.text or 0) for e in ET.fromstring(text).iter("duration")]
+        assert durations and min(durations[1:]) >= planned.clips[0].src_out - start and known > 0
+    if fmt == "edl":
+        events = _edl_events(text)
+        assert [[parse_tc(t, rate) for t in f[4:6]] for f, _ in events] == [
+            [p.src_in, p.src_out] for p in planned.clips
+        ]
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert [(r["timecode_in"], r["offline"]) for r in rows] == [(p.tc_in, "1") for p in planned.clips]

@@ -127,3 +127,14 @@ def test_variable_frame_rate_is_flagged(tmp_path: Path) -> None:
     stc = media.probe(path).source_tc
     assert stc.vfr and stc.start == "02:00:00:00"
     assert stc.frame_rate.label.endswith("VFR") and stc.clock.start_tc == "02:00:00:00"
+
+
+@pytest.mark.parametrize(
+    ("fps", "tag"), [(10, "01:00:00:00"), (10, "00:59:59:09"), (12, "10:00:00:11"), (15, "01:00:00:14")]
+)
+def test_probe_reads_timecode_below_smpte_rates(tmp_path: Path, fps: int, tag: str) -> None:
+    # At 10 fps FFmpeg writes the tag with one frame digit ("01:00:00:0"); it used to be ignored.
+    path = write_tc_clip(tmp_path / f"low {fps}.mov", Fraction(fps), tag, seconds=1.0)
+    tc = media.probe(path).source_tc
+    assert (tc.rate, tc.start, tc.start_tc) == (Fraction(fps), tag, tag)
+    assert not tc.frame_rate.smpte

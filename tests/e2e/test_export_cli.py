@@ -140,3 +140,31 @@ def test_cli_errors_are_clear(library, tmp_path: Path) -> None:
     proc = run_cli(home, "collections", "remove", "Best-not-there", "1", check=False)
     assert proc.returncode == 2
     assert cli_export.FORMATS == export.FORMATS
+
+
+def test_a_10_fps_clip_exports_to_every_format(tmp_path: Path) -> None:
+    # The project's generated clips are 10 fps, a rate SMPTE timecode does not define: EDL and FCP7
+    # export raised OpenTimelineIO's "SMPTE timecode does not support this rate".
+    root, home = tmp_path / "footage", tmp_path / "home"
+    root.mkdir()
+    clip = write_tc_clip(root / "screen 10fps.mp4", Fraction(10), "01:00:00:00", seconds=5.0, size=(96, 64))
+    assert json.loads(run_cli(home, "index", root, "--json").stdout)["indexed"] == 1
+    run_cli(home, "collections", "add", "Ten", "--file", clip, "--in", "01:00:01:05", "--out", "01:00:03:00")
+    [item] = json.loads(run_cli(home, "collections", "show", "Ten", "--json").stdout)
+    assert (item["timecode_in"], item["rate"]) == ("01:00:01:05", "10")
+    for fmt, ext in export.FORMATS.items():
+        out = tmp_path / f"ten{ext}"
+        proc = run_cli(home, "export", "--collection", "Ten", "--format", fmt, "-o", out)
+        assert "timeline 10 fps" in proc.stdout
+        text = out.read_text(encoding="utf-8")
+        if fmt == "edl":
+            assert "no SMPTE timecode" in proc.stderr
+            assert " 01:00:01:05 01:00:03:00 00:00:00:00 00:00:01:05" in text
+            assert "* SOURCE FRAME RATE: 10" in text
+        elif fmt == "csv":
+            assert ",01:00:01:05,01:00:03:00," in text
+        else:
+            adapter = {"fcp7": "fcp_xml", "fcpxml": "fcpx_xml", "otio": "otio_json"}[fmt]
+            [c] = otio.adapters.read_from_string(text, adapter).find_clips()
+            assert (c.source_range.start_time.value, c.source_range.end_time_exclusive().value) == (36015, 36030)
+            assert c.source_range.start_time.rate == 10
