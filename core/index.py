@@ -1,4 +1,4 @@
-"""usearch index over segment vectors: a cache derived from the store, rebuilt when stale."""
+"""Stage-1 index over segment vectors: a cache derived from the store, rebuilt when stale."""
 
 from __future__ import annotations
 
@@ -14,25 +14,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from .stage1 import FlatIndex
     from .store import Store
 
 log = logging.getLogger(__name__)
 
-# HNSW parameters, used above EXACT_MAX segments. expansion_search trades latency for recall:
-# text queries sit across the modality gap from the image vectors, which is hard for graph
-# search; at 100 k segments a beam of 256 gave recall@100 0.62 and 2048 gave 0.975 in 9.6 ms
-# p50 (docs/benchmarks.md). Not yet measured at 1 M.
-CONNECTIVITY = 16
-EXPANSION_ADD = 128
-EXPANSION_SEARCH = 2048
-# Up to this many segments an exact SIMD scan inside usearch is both fast and exact (measured
-# 5.6 ms p50 at 100 k segments, recall@100 0.999, where the HNSW beam of 256 gave 0.62 for
-# text queries: the modality gap makes text queries hard for graph search). Beyond it, HNSW.
+# Stage 1 is an exact scan (core/stage1.py): float16 vectors up to EXACT_MAX segments, int8
+# codes plus a float16 re-score of the short list beyond. HNSW (usearch) was dropped: at 1 M
+# segments its recall@100 for text queries was 0.904 at the product's beam and its build took
+# 479 s on 2 cores, where the int8 scan reaches recall 1.000 and builds in seconds
+# (docs/benchmarks.md, "1 M segments").
 EXACT_MAX = 250_000
 
 
 class VectorIndex:
-    """Segment vectors of one model in a usearch HNSW index (cosine metric).
+    """Segment vectors of one model in a stage-1 scan index (cosine similarity).
 
     The index file carries a sidecar JSON with the store's generation counter at the time it
     was saved. If the counters differ on open (a crash between a commit and a save), or the
@@ -40,26 +36,19 @@ class VectorIndex:
     right. Saves are atomic (write a temporary file, then rename).
     """
 
-    def __init__(self, path: Path, model_id: str, dim: int, *, dtype: str = "f16") -> None:
+    def __init__(self, path: Path, model_id: str, dim: int, *, exact_max: int | None = None) -> None:
         self.path = Path(path)
         self.model_id = model_id
         self.dim = int(dim)
-        self.dtype = dtype
+        self.exact_max = EXACT_MAX if exact_max is None else exact_max
         self._lock = threading.RLock()
         self._index = self._new()
         self.generation = -1
 
-    def _new(self):  # type: ignore[no-untyped-def]
-        from usearch.index import Index
+    def _new(self) -> FlatIndex:
+        from .stage1 import FlatIndex
 
-        return Index(
-            ndim=self.dim,
-            metric="cos",
-            dtype=self.dtype,
-            connectivity=CONNECTIVITY,
-            expansion_add=EXPANSION_ADD,
-            expansion_search=EXPANSION_SEARCH,
-        )
+        return FlatIndex(self.dim, exact_max=self.exact_max)
 
     @property
     def meta_path(self) -> Path:
@@ -97,7 +86,7 @@ class VectorIndex:
         try:
             index = self._new()
             index.load(str(self.path))
-        except Exception as e:  # usearch raises RuntimeError/ValueError on a damaged file
+        except (OSError, ValueError) as e:  # Stage1Error (a ValueError) on a damaged or foreign file
             log.warning("vector index %s is unreadable (%s): rebuilding", self.path, e)
             return False
         if len(index) != meta.get("count") or len(index) != store.segment_count(self.model_id):
@@ -116,13 +105,19 @@ class VectorIndex:
     def rebuild(self, store: Store, progress: Callable[[int, int], None] | None = None) -> None:
         total = store.segment_count(self.model_id)
         index = self._new()
-        done = 0
         generation = store.generation(self.model_id)
-        for ids, vecs in store.iter_segment_vectors(self.model_id):
-            index.add(ids, vecs.astype(np.float32), threads=0)
-            done += len(ids)
-            if progress:
-                progress(done, total)
+
+        def batches():  # type: ignore[no-untyped-def]
+            done = 0
+            for ids, vecs in store.iter_segment_vectors(self.model_id):
+                yield ids, vecs
+                done += len(ids)
+                if progress:
+                    progress(done, total)
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Streamed through a float16 spill file: a million vectors never sit in memory at once.
+        index.build(batches(), self.path.with_name(self.path.name + ".build"))
         with self._lock:
             self._index = index
             self.generation = generation
@@ -153,25 +148,18 @@ class VectorIndex:
         if not ids:
             return
         with self._lock:
-            self._index.add(np.asarray(ids, dtype=np.uint64), np.asarray(vectors, dtype=np.float32), threads=0)
+            self._index.add(np.asarray(ids, dtype=np.int64), np.asarray(vectors, dtype=np.float32))
 
     def remove(self, ids: list[int]) -> None:
         if not ids:
             return
         with self._lock:
-            keys = np.asarray(ids, dtype=np.uint64)
-            present = [k for k in keys if k in self._index]
-            if present:
-                self._index.remove(np.asarray(present, dtype=np.uint64))
+            self._index.remove(np.asarray(ids, dtype=np.int64))  # unknown ids are ignored
 
     # -- queries -------------------------------------------------------------------------------
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k segment ids and cosine similarities (not distances), best first."""
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         with self._lock:
-            n = len(self._index)
-            if n == 0 or k <= 0:
-                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-            matches = self._index.search(np.asarray(vector, dtype=np.float32), min(k, n), exact=n <= EXACT_MAX)
-        keys = np.asarray(matches.keys, dtype=np.int64)
-        sims = 1.0 - np.asarray(matches.distances, dtype=np.float32)
-        return keys, sims
+            return self._index.search(np.asarray(vector, dtype=np.float32), k)
