@@ -54,7 +54,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "labels": ("360p",),
             "sweep": False,
             "agree": 3,
-            "expansions": [64],
+            "expansions": [0],
         }
     elif args.quick:
         base = {
@@ -68,7 +68,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "labels": ("1080p", "720p"),
             "sweep": False,
             "agree": 8,
-            "expansions": [64, 512, 1024],
+            "expansions": [0, 4096],
         }
     else:
         base = {
@@ -82,7 +82,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "labels": ("1080p", "720p"),
             "sweep": True,
             "agree": 24,
-            "expansions": [64, 128, 512, 1024, 2048],
+            "expansions": [0, 256, 4096],
         }
     if args.sizes:
         base["sizes"] = [int(s) for s in args.sizes.split(",")]
