@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import mmap
 import os
 import threading
@@ -14,19 +13,18 @@ from pathlib import Path
 
 import numpy as np
 
-# Up to this many rows the float16 vectors are scanned directly (exact, and at 250 k rows
-# still ~20 ms here). Beyond it the int8 codes are scanned (half the bytes, SIMD dot products)
-# and the best RESCORE rows re-scored on float16: recall@100 0.98 from the codes alone,
-# 1.000 after the re-score at 100 k and 1 M (docs/benchmarks.md, "1 M segments").
+from . import stage1_file
+from .stage1_file import Stage1Error
+
+__all__ = ["EXACT_MAX", "FlatIndex", "Quantizer", "Stage1Error", "scan_threads"]
+
+# Up to this many rows the float16 vectors are scanned directly (exact; ~22 ms at 250 k on 2
+# cores). Beyond it the int8 codes are scanned (half the bytes) and the best RESCORE rows are
+# re-scored on float16: at 1 M segments 48 ms p50 on 2 cores, recall@100 0.9996 for text-like
+# and image-like queries (docs/benchmarks.md, "1 M segments").
 EXACT_MAX = 250_000
 RESCORE = 1024
-MAGIC = b"RSKSTG1\x00"
-ALIGN = 4096
 CHUNK = 65536  # rows per streamed block when writing or re-encoding
-
-
-class Stage1Error(ValueError):
-    """A stage-1 file that cannot be used (damaged, truncated, another format or dimension)."""
 
 
 @dataclass(frozen=True)
@@ -111,22 +109,9 @@ def _top(dataset: np.ndarray, query: np.ndarray, k: int, threads: int) -> tuple[
     return rows[order].astype(np.int64), scores[order]
 
 
-@dataclass
-class _Layout:
-    dim: int
-    rows: int
-    scale: float
-    fitted_on: int
-
-    def offsets(self) -> dict[str, int]:
-        def up(x: int) -> int:
-            return -(-x // ALIGN) * ALIGN
-
-        mean = ALIGN
-        ids = up(mean + 4 * self.dim)
-        codes = up(ids + 8 * self.rows)
-        vecs = up(codes + self.rows * self.dim)
-        return {"mean": mean, "ids": ids, "codes": codes, "vecs": vecs, "end": vecs + 2 * self.rows * self.dim}
+def _without_codes(blocks: stage1_file.Blocks) -> stage1_file.Blocks:
+    """The same blocks with their codes dropped, so the writer makes them with the new quantizer."""
+    return lambda: ((ids, None, vecs) for ids, _codes, vecs in blocks())
 
 
 class FlatIndex:
@@ -305,33 +290,25 @@ class FlatIndex:
         rows = len(self)
         quant, fitted_on = self.quantizer, self._fitted_on
         # Refit when the library has doubled since the last fit (or was never fitted): the centre
-        # and range of a young library drift as footage is added.
+        # and range of a young library drift as footage is added. A refit re-encodes every row.
         refit = quant is None or rows >= 2 * max(fitted_on, 1)
         if refit:
             step = max(1, rows // 65536)
             sample = [v[::step] for _i, _c, v in blocks()]
             quant = Quantizer.fit(np.concatenate(sample) if sample else np.zeros((0, self.dim), np.float16))
             fitted_on = rows
+            blocks = _without_codes(blocks)
         assert quant is not None
-        lay = _Layout(self.dim, rows, quant.scale, fitted_on)
-        off = lay.offsets()
-        header = json.dumps({"dim": self.dim, "rows": rows, "scale": quant.scale, "fitted_on": fitted_on}).encode()
-        with open(tmp, "wb") as f:
-            f.write(MAGIC + len(header).to_bytes(8, "little") + header)
-            f.seek(off["mean"])
-            f.write(quant.mean.astype("<f4").tobytes())
-            f.seek(off["ids"])
-            for ids, _c, _v in blocks():
-                f.write(ids.astype("<i8").tobytes())
-            f.seek(off["codes"])
-            for _i, codes, vecs in blocks():
-                f.write((codes if codes is not None and not refit else quant.encode(vecs)).tobytes())
-            f.seek(off["vecs"])
-            for _i, _c, vecs in blocks():
-                f.write(np.ascontiguousarray(vecs, dtype="<f2").tobytes())
-            f.truncate(off["end"])
-            f.flush()
-            os.fsync(f.fileno())
+        stage1_file.write(
+            tmp,
+            dim=self.dim,
+            rows=rows,
+            blocks=blocks,
+            mean=quant.mean,
+            scale=quant.scale,
+            fitted_on=fitted_on,
+            encode=quant.encode,
+        )
         os.replace(tmp, path)
         scratch = self._scratch
         self.load(path)
@@ -341,30 +318,11 @@ class FlatIndex:
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Map ``path`` read-only (no copy); raises Stage1Error if it is not a whole stage-1 file."""
-        path = Path(path)
-        try:
-            with open(path, "rb") as f:
-                head = f.read(16)
-                if len(head) < 16 or head[:8] != MAGIC:
-                    raise Stage1Error(f"{path.name}: not a stage-1 index file")
-                meta = json.loads(f.read(int.from_bytes(head[8:], "little")).decode())
-                lay = _Layout(int(meta["dim"]), int(meta["rows"]), float(meta["scale"]), int(meta["fitted_on"]))
-                f.seek(lay.offsets()["mean"])
-                mean = np.frombuffer(f.read(4 * lay.dim), "<f4")
-            size = path.stat().st_size
-        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
-            raise Stage1Error(f"{path.name}: unreadable stage-1 index ({e})") from e
-        off = lay.offsets()
-        if lay.dim != self.dim or size != off["end"] or len(mean) != lay.dim or lay.rows < 0:
-            raise Stage1Error(f"{path.name}: damaged or for another dimension ({size} bytes, want {off['end']})")
+        f = stage1_file.read(Path(path), self.dim)
         self.close()
-        self.quantizer, self._fitted_on = Quantizer(mean.copy(), lay.scale), lay.fitted_on
-        n, d = lay.rows, lay.dim
-        if n:
-            self._ids = np.memmap(path, dtype="<i8", mode="r", offset=off["ids"], shape=(n,))
-            self._codes = np.memmap(path, dtype=np.int8, mode="r", offset=off["codes"], shape=(n, d))
-            self._vecs = np.memmap(path, dtype="<f2", mode="r", offset=off["vecs"], shape=(n, d))
-        self._max_key = int(np.max(self._ids)) if n else -1
+        self.quantizer, self._fitted_on = Quantizer(f.mean, f.scale), f.fitted_on
+        self._ids, self._codes, self._vecs = f.ids, f.codes, f.vecs
+        self._max_key = int(np.max(self._ids)) if len(self._ids) else -1
 
     def close(self) -> None:
         self._ids = np.zeros(0, np.int64)
