@@ -148,6 +148,13 @@ class FlatIndex:
         dead = int(self._dead.sum()) if self._dead is not None else 0
         return len(self._ids) - dead + len(self._tail_ids)
 
+    @property
+    def keys(self) -> np.ndarray:
+        """Every live key: base rows not removed, then the tail (usearch's ``Index.keys``)."""
+        self._join_tail()
+        base = np.asarray(self._ids) if self._dead is None else np.asarray(self._ids)[~self._dead]
+        return np.concatenate([base.astype(np.int64), self._tail_ids])
+
     def _base_rows(self, keys: np.ndarray) -> np.ndarray:
         """Base row of each key, -1 where absent or removed."""
         out = np.full(len(keys), -1, np.int64)

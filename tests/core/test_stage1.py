@@ -107,6 +107,7 @@ def test_removed_and_replaced_vectors_before_and_after_save(tmp_path):
     fi.save(tmp_path / "s1")
     fi.remove(np.array([planted[0], 10**9]))  # unknown ids are ignored
     assert planted[0] not in fi and planted[1] in fi and len(fi) == 599
+    assert sorted(fi.keys.tolist()) == sorted(set(ids.tolist()) - {planted[0]})
     assert fi.search(q, 4)[0].tolist() == planted[1:5]
     fi.add(np.array([planted[0]]), q[None])  # back, now identical to the query
     keys, sims = fi.search(q, 2)
