@@ -7,11 +7,13 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .stage1 import EXACT_MAX as EXACT_MAX  # re-exported: the float16-scan limit
 
 if TYPE_CHECKING:
     from .stage1 import FlatIndex
@@ -22,9 +24,8 @@ log = logging.getLogger(__name__)
 # Stage 1 is an exact scan (core/stage1.py): float16 vectors up to EXACT_MAX segments, int8
 # codes plus a float16 re-score of the short list beyond. HNSW (usearch) was dropped: at 1 M
 # segments its recall@100 for text queries was 0.904 at the product's beam and its build took
-# 479 s on 2 cores, where the int8 scan reaches recall 1.000 and builds in seconds
-# (docs/benchmarks.md, "1 M segments").
-EXACT_MAX = 250_000
+# 479 s on 2 cores, where the int8 scan gives 0.9996 in 48 ms p50 on 2 cores and builds from
+# vectors in ~11 s (docs/benchmarks.md, "1 M segments").
 
 
 class VectorIndex:
@@ -107,7 +108,7 @@ class VectorIndex:
         index = self._new()
         generation = store.generation(self.model_id)
 
-        def batches():  # type: ignore[no-untyped-def]
+        def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
             done = 0
             for ids, vecs in store.iter_segment_vectors(self.model_id):
                 yield ids, vecs
@@ -117,7 +118,14 @@ class VectorIndex:
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Streamed through a float16 spill file: a million vectors never sit in memory at once.
-        index.build(batches(), self.path.with_name(self.path.name + ".build"))
+        scratch = self.path.with_name(self.path.name + ".build")
+        try:
+            index.build(batches(), scratch)
+        except BaseException:
+            index.close()
+            with contextlib.suppress(OSError):
+                os.remove(scratch)  # a full disk or a cancel must not leave a stray gigabyte
+            raise
         with self._lock:
             self._index = index
             self.generation = generation

@@ -201,3 +201,23 @@ def test_loading_maps_the_file_instead_of_copying_it(tmp_path):
         # The scan reads the codes; the re-scored float16 pages are dropped after each query,
         # so the float16 part (two thirds of the file) never becomes resident.
         assert after <= 8 * n + codes + floats // 4
+
+
+def test_a_rebuild_that_fails_half_way_leaves_no_spill_file(tmp_path, monkeypatch):
+    s = _store_with_segments(tmp_path)
+    path = tmp_path / "segments.idx"
+    real = s.iter_segment_vectors
+
+    def failing(model_id, batch=20000):
+        for i, b in enumerate(real(model_id, batch=50)):
+            if i == 1:
+                raise OSError(28, "No space left on device")
+            yield b
+
+    monkeypatch.setattr(s, "iter_segment_vectors", failing)
+    vi = VectorIndex(path, "m", DIM)
+    with pytest.raises(OSError, match="No space left"):
+        vi.rebuild(s)
+    assert not path.with_name(path.name + ".build").exists() and not path.exists()
+    monkeypatch.setattr(s, "iter_segment_vectors", real)
+    assert vi.load_or_rebuild(s) is True and len(vi) == 120
