@@ -24,7 +24,7 @@ __all__ = ["EXACT_MAX", "FlatIndex", "Quantizer", "Stage1Error", "scan_threads"]
 # and image-like queries (docs/benchmarks.md, "1 M segments").
 EXACT_MAX = 250_000
 RESCORE = 1024
-CHUNK = 65536  # rows per streamed block when writing or re-encoding
+CHUNK = 16384  # rows per streamed block when writing: its float32 temporaries stay ~100 MB
 
 
 @dataclass(frozen=True)
@@ -310,8 +310,9 @@ class FlatIndex:
         # and range of a young library drift as footage is added. A refit re-encodes every row.
         refit = quant is None or rows >= 2 * max(fitted_on, 1)
         if refit:
-            step = max(1, rows // 65536)
-            sample = [v[::step] for _i, _c, v in blocks()]
+            step = max(1, rows // 32768)
+            # Copies, not views: the pages of each block are dropped once it is read.
+            sample = [np.array(v[::step]) for _i, _c, v in blocks()]
             quant = Quantizer.fit(np.concatenate(sample) if sample else np.zeros((0, self.dim), np.float16))
             fitted_on = rows
             blocks = _without_codes(blocks)
