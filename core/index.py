@@ -1,4 +1,4 @@
-"""usearch index over segment vectors: a cache derived from the store, rebuilt when stale."""
+"""Stage-1 index over segment vectors: a cache derived from the store, rebuilt when stale."""
 
 from __future__ import annotations
 
@@ -9,32 +9,29 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .stage1 import EXACT_MAX as EXACT_MAX  # re-exported: the float16-scan limit
+
 if TYPE_CHECKING:
+    from .stage1 import FlatIndex
     from .store import Store
 
 log = logging.getLogger(__name__)
 
-# HNSW parameters, used above EXACT_MAX segments. expansion_search trades latency for recall:
-# text queries sit across the modality gap from the image vectors, which is hard for graph
-# search; at 100 k segments a beam of 256 gave recall@100 0.62 and 2048 gave 0.975 in 9.6 ms
-# p50 (docs/benchmarks.md). Not yet measured at 1 M.
-CONNECTIVITY = 16
-EXPANSION_ADD = 128
-EXPANSION_SEARCH = 2048
-# Up to this many segments an exact SIMD scan inside usearch is both fast and exact (measured
-# 5.6 ms p50 at 100 k segments, recall@100 0.999, where the HNSW beam of 256 gave 0.62 for
-# text queries: the modality gap makes text queries hard for graph search). Beyond it, HNSW.
-EXACT_MAX = 250_000
+# Stage 1 is an exact scan (core/stage1.py): float16 vectors up to EXACT_MAX segments, int8
+# codes plus a float16 re-score of the short list beyond. HNSW (usearch) was dropped: at 1 M
+# segments its recall@100 for text queries was 0.904 at the product's beam and its build took
+# 479 s on 2 cores, where the int8 scan gives 0.9996 in 48 ms p50 on 2 cores and builds from
+# vectors in ~11 s (docs/benchmarks.md, "1 M segments").
 
 
 class VectorIndex:
-    """Segment vectors of one model in a usearch HNSW index (cosine metric).
+    """Segment vectors of one model in a stage-1 scan index (cosine similarity).
 
     ``generation`` is the store generation the index's CONTENTS reflect: captured in the same
     read snapshot as the vectors on a rebuild, and set by the writer after it mirrors a commit.
@@ -44,30 +41,25 @@ class VectorIndex:
     saves; temporary files are unique per process and renamed into place under that lock.
     """
 
-    def __init__(self, path: Path, model_id: str, dim: int, *, dtype: str = "f16") -> None:
+    def __init__(self, path: Path, model_id: str, dim: int, *, exact_max: int | None = None) -> None:
         self.path = Path(path)
         self.model_id = model_id
         self.dim = int(dim)
-        self.dtype = dtype
+        self.exact_max = EXACT_MAX if exact_max is None else exact_max
         self._lock = threading.RLock()
         self._index = self._new()
         self.generation = -1
         self.saved_generation: int | None = None  # what the file on disk says, once known
 
-    def _new(self):  # type: ignore[no-untyped-def]
+    def _new(self) -> FlatIndex:
+        # onnxruntime must load before usearch's extension (see models/native.py); stage 1 no
+        # longer uses usearch's index, but a process may still import usearch elsewhere.
         from .models.native import preload_before_usearch
+        from .stage1 import FlatIndex
 
         preload_before_usearch()
-        from usearch.index import Index
 
-        return Index(
-            ndim=self.dim,
-            metric="cos",
-            dtype=self.dtype,
-            connectivity=CONNECTIVITY,
-            expansion_add=EXPANSION_ADD,
-            expansion_search=EXPANSION_SEARCH,
-        )
+        return FlatIndex(self.dim, exact_max=self.exact_max)
 
     @property
     def meta_path(self) -> Path:
@@ -122,10 +114,10 @@ class VectorIndex:
             return False
         try:
             index = self._new()
-            # A view maps the file instead of copying it; a writer replacing the file renames a
-            # new inode into place, so the mapping stays valid.
-            index.view(str(self.path)) if view else index.load(str(self.path))
-        except Exception as e:  # usearch raises RuntimeError/ValueError on a damaged file
+            # The file is memory-mapped read-only (no copy); a writer replacing it renames a new
+            # inode into place, so a reader's mapping stays valid.
+            index.load(str(self.path))
+        except (OSError, ValueError) as e:  # Stage1Error (a ValueError) on a damaged or foreign file
             log.warning("vector index %s is unreadable (%s): rebuilding", self.path, e)
             return False
         if len(index) != meta.get("count") or len(index) != store.segment_count(self.model_id):
@@ -145,19 +137,55 @@ class VectorIndex:
     def rebuild(self, store: Store, progress: Callable[[int, int], None] | None = None) -> None:
         """Rebuild from the store in memory; the generation and the vectors come from one read
         snapshot, so the label matches the contents even while another process writes."""
-        index = self._new()
-        done = 0
-        with store.snapshot():
-            generation = store.generation(self.model_id)
-            total = store.segment_count(self.model_id)
-            for ids, vecs in store.iter_segment_vectors(self.model_id):
-                index.add(ids, vecs.astype(np.float32), threads=0)
-                done += len(ids)
-                if progress:
-                    progress(done, total)
+        # Streamed through a float16 spill file: a million vectors never sit in memory at once.
+        # Beside the index when the folder takes it; else (a reader on a read-only home or a
+        # full disk, rebuilding for one search) in the system's temporary folder.
+        for scratch in self._scratch_candidates():
+            index = self._new()
+            try:
+                # One read snapshot: the generation label matches the vectors even while another
+                # process writes.
+                with store.snapshot():
+                    generation = store.generation(self.model_id)
+                    total = store.segment_count(self.model_id)
+
+                    def batches(total: int = total) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                        done = 0
+                        for ids, vecs in store.iter_segment_vectors(self.model_id):
+                            yield ids, vecs
+                            done += len(ids)
+                            if progress:
+                                progress(done, total)
+
+                    index.build(batches(), scratch)
+                break
+            except OSError as e:
+                index.close()
+                with contextlib.suppress(OSError):
+                    os.remove(scratch)  # a full disk must not leave a stray gigabyte
+                if scratch.parent != self.path.parent:
+                    raise
+                log.info("cannot spill the index rebuild beside %s (%s): using the temporary folder", self.path, e)
+            except BaseException:
+                index.close()
+                with contextlib.suppress(OSError):
+                    os.remove(scratch)
+                raise
         with self._lock:
             self._index = index
             self.generation = generation
+
+    def _scratch_candidates(self) -> list[Path]:
+        import tempfile
+
+        name = f"{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.build"
+        out = []
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if os.access(self.path.parent, os.W_OK):
+            out.append(self.path.parent / name)
+        out.append(Path(tempfile.gettempdir()) / name)
+        return out
 
     def save(self, generation: int | None = None) -> None:
         """Atomically write the index and its sidecar (the sidecar last: it validates the file).
@@ -203,25 +231,18 @@ class VectorIndex:
         if not ids:
             return
         with self._lock:
-            self._index.add(np.asarray(ids, dtype=np.uint64), np.asarray(vectors, dtype=np.float32), threads=0)
+            self._index.add(np.asarray(ids, dtype=np.int64), np.asarray(vectors, dtype=np.float32))
 
     def remove(self, ids: list[int]) -> None:
         if not ids:
             return
         with self._lock:
-            keys = np.asarray(ids, dtype=np.uint64)
-            present = [k for k in keys if k in self._index]
-            if present:
-                self._index.remove(np.asarray(present, dtype=np.uint64))
+            self._index.remove(np.asarray(ids, dtype=np.int64))  # unknown ids are ignored
 
     # -- queries -------------------------------------------------------------------------------
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k segment ids and cosine similarities (not distances), best first."""
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         with self._lock:
-            n = len(self._index)
-            if n == 0 or k <= 0:
-                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-            matches = self._index.search(np.asarray(vector, dtype=np.float32), min(k, n), exact=n <= EXACT_MAX)
-        keys = np.asarray(matches.keys, dtype=np.int64)
-        sims = 1.0 - np.asarray(matches.distances, dtype=np.float32)
-        return keys, sims
+            return self._index.search(np.asarray(vector, dtype=np.float32), k)

@@ -54,7 +54,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "labels": ("360p",),
             "sweep": False,
             "agree": 3,
-            "expansions": [64],
+            "expansions": [0],
             "startup": (1, 200, None),  # (runs, segments, segments for the memory reading)
         }
     elif args.quick:
@@ -69,7 +69,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "labels": ("1080p", "720p"),
             "sweep": False,
             "agree": 8,
-            "expansions": [64, 512, 1024],
+            "expansions": [0, 4096],
             "startup": (5, 2000, 100_000),
         }
     else:
@@ -84,7 +84,7 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
             "labels": ("1080p", "720p"),
             "sweep": True,
             "agree": 24,
-            "expansions": [64, 128, 512, 1024, 2048],
+            "expansions": [0, 256, 4096],
             "startup": (9, 2000, 100_000),
         }
     if args.sizes:

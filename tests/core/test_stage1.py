@@ -1,0 +1,223 @@
+"""Stage 1: exact top results, the same across the size threshold, rebuilt when damaged, mapped not copied."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from reelseek.core.index import VectorIndex
+from reelseek.core.stage1 import FlatIndex, Stage1Error
+from reelseek.core.store import NewSegment, Store
+
+DIM = 64
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _clip_like(n: int, seed: int = 0) -> np.ndarray:
+    """Vectors in a cone around a shared direction, like image embeddings."""
+    rng = np.random.default_rng(seed)
+    shared = _unit(rng.standard_normal(DIM))
+    return _unit(0.7 * shared + 0.7 * _unit(rng.standard_normal((n, DIM))))
+
+
+def _exact(vectors: np.ndarray, ids: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    s = vectors @ _unit(q)
+    top = np.argsort(-s)[:k]
+    return ids[top], s[top]
+
+
+def _is_exact_top(found: tuple[np.ndarray, np.ndarray], vectors: np.ndarray, ids: np.ndarray, q: np.ndarray) -> bool:
+    """The found keys are the exact top-k up to float16 rounding: each one scores at least the exact
+    k-th best (less a rounding margin), with its exact similarity, best first."""
+    keys, sims = found
+    k = len(keys)
+    exact = vectors @ _unit(q)
+    kth = np.sort(exact)[::-1][k - 1]
+    by_id = dict(zip(ids.tolist(), exact.tolist(), strict=True))
+    mine = np.array([by_id[int(key)] for key in keys])
+    return (
+        len(set(keys.tolist())) == k
+        and bool(np.all(mine >= kth - 2e-3))
+        and np.allclose(sims, mine, atol=2e-3)
+        and bool(np.all(np.diff(sims) <= 0))
+    )
+
+
+def _planted(n: int = 3000) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """A library with five planted near-duplicates of a query, at known, well-separated similarities."""
+    vectors = _clip_like(n)
+    ids = np.arange(1, n + 1, dtype=np.int64) * 7  # ids need not be dense
+    rng = np.random.default_rng(1)
+    q = _unit(rng.standard_normal(DIM))
+    rows = [r * n // 3000 for r in (17, 900, 1500, 2222, 2999)]
+    for rank, row in enumerate(rows):
+        noise = _unit(rng.standard_normal(DIM))
+        noise = _unit(noise - (noise @ q) * q)  # orthogonal to q: similarity is exactly cos(angle)
+        angle = 0.15 + 0.12 * rank
+        vectors[row] = np.cos(angle) * q + np.sin(angle) * noise
+    return vectors, ids, q, [int(ids[r]) for r in rows]
+
+
+@pytest.mark.parametrize("exact_max", [10**9, 100])  # float16 scan / int8 codes + re-score
+def test_planted_near_duplicates_come_back_first_with_exact_similarities(tmp_path, exact_max):
+    vectors, ids, q, planted = _planted()
+    fi = FlatIndex(DIM, exact_max=exact_max, rescore=64)
+    fi.add(ids, vectors)
+    fi.save(tmp_path / "s1")  # the int8 codes exist only in a saved file
+    keys, sims = fi.search(q, 10)
+    assert keys[:5].tolist() == planted
+    want_ids, want_sims = _exact(vectors, ids, q, 10)
+    assert keys[:5].tolist() == want_ids[:5].tolist()
+    np.testing.assert_allclose(sims, want_sims, atol=2e-3)  # float16 re-score: no quantisation left
+    assert _is_exact_top((keys, sims), vectors, ids, q)
+
+
+def test_results_stay_the_same_when_the_library_crosses_the_threshold(tmp_path):
+    vectors = _clip_like(1200, seed=3)
+    ids = np.arange(1, 1201, dtype=np.int64)
+    queries = _unit(np.random.default_rng(4).standard_normal((8, DIM)))
+    fi = FlatIndex(DIM, exact_max=500, rescore=256)
+    fi.add(ids[:400], vectors[:400])
+    fi.save(tmp_path / "s1")
+    assert all(_is_exact_top(fi.search(q, 20), vectors[:400], ids[:400], q) for q in queries)
+    # Grow past exact_max in two saves: the second scan path (codes + re-score) takes over.
+    fi.add(ids[400:900], vectors[400:900])
+    assert all(_is_exact_top(fi.search(q, 20), vectors[:900], ids[:900], q) for q in queries)  # unsaved tail
+    fi.save(tmp_path / "s1")
+    fi.add(ids[900:], vectors[900:])
+    fi.save(tmp_path / "s1")
+    assert len(fi) == 1200 and fi.quantizer is not None
+    above = [fi.search(q, 20) for q in queries]
+    assert all(_is_exact_top(found, vectors, ids, q) for found, q in zip(above, queries, strict=True))
+    # The same file searched by the float16 path gives the very same answer.
+    other = FlatIndex(DIM, exact_max=10**9)
+    other.load(tmp_path / "s1")
+    assert [other.search(q, 20)[0].tolist() for q in queries] == [a[0].tolist() for a in above]
+
+
+def test_removed_and_replaced_vectors_before_and_after_save(tmp_path):
+    vectors, ids, q, planted = _planted(600)
+    fi = FlatIndex(DIM, exact_max=50, rescore=32)
+    fi.add(ids, vectors)
+    fi.save(tmp_path / "s1")
+    fi.remove(np.array([planted[0], 10**9]))  # unknown ids are ignored
+    assert planted[0] not in fi and planted[1] in fi and len(fi) == 599
+    assert sorted(fi.keys.tolist()) == sorted(set(ids.tolist()) - {planted[0]})
+    assert fi.search(q, 4)[0].tolist() == planted[1:5]
+    fi.add(np.array([planted[0]]), q[None])  # back, now identical to the query
+    keys, sims = fi.search(q, 2)
+    assert keys.tolist() == [planted[0], planted[1]] and sims[0] > 0.999
+    fi.save(tmp_path / "s1")
+    again = FlatIndex(DIM, exact_max=50, rescore=32)
+    again.load(tmp_path / "s1")
+    assert len(again) == 600 and again.search(q, 2)[0].tolist() == [planted[0], planted[1]]
+
+
+def _store_with_segments(tmp_path, n_files: int = 30, per_file: int = 4) -> Store:
+    s = Store(tmp_path / "lib.db")
+    vecs = _clip_like(n_files * per_file, seed=5)
+    for i in range(n_files):
+        fid = s.upsert_file(f"/f{i}.mp4", None, 1, 1, f"fp{i}")
+        segs = [
+            NewSegment(j, j + 1, j, vecs[i * per_file + j], np.array([float(j)]), vecs[i * per_file + j][None], None)
+            for j in range(per_file)
+        ]
+        s.commit_file(fid, "m", segs, duration=per_file, width=1, height=1)
+    return s
+
+
+@pytest.mark.parametrize("damage", ["truncate", "zero_bytes", "header", "old_usearch_file", "missing"])
+def test_damaged_or_missing_stage1_file_is_rebuilt_from_the_store(tmp_path, damage):
+    s = _store_with_segments(tmp_path)
+    path = tmp_path / "segments.idx"
+    vi = VectorIndex(path, "m", DIM, exact_max=10)
+    assert vi.load_or_rebuild(s) is True
+    ids, vecs = next(s.iter_segment_vectors("m"))
+    want = vi.search(vecs[7], 5)[0].tolist()
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) - 100])
+    elif damage == "zero_bytes":
+        path.write_bytes(b"")
+    elif damage == "header":
+        path.write_bytes(b"\xff" * 64 + data[64:])
+    elif damage == "old_usearch_file":  # what a library indexed before this version holds
+        from usearch.index import Index
+
+        old = Index(ndim=DIM, metric="cos", dtype="f16")
+        old.add(ids, vecs)
+        old.save(str(path))
+    else:
+        path.unlink()
+    with pytest.raises(Stage1Error):
+        FlatIndex(DIM).load(path)
+    vi2 = VectorIndex(path, "m", DIM, exact_max=10)
+    assert vi2.load_or_rebuild(s) is True
+    assert len(vi2) == s.segment_count("m") == 120
+    assert vi2.search(vecs[7], 5)[0].tolist() == want == [int(ids[7]), *want[1:]]
+    assert not path.with_name(path.name + ".build").exists()  # the rebuild's spill file is gone
+    assert VectorIndex(path, "m", DIM, exact_max=10).load_or_rebuild(s) is False  # and it is whole again
+
+
+def _resident_bytes(path) -> int | None:
+    """Resident bytes of this process's mappings of ``path`` (Linux /proc/self/smaps), None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    total, inside = 0, False
+    with open("/proc/self/smaps", encoding="utf-8") as f:
+        for line in f:
+            head = line.split()
+            if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+                inside = line.rstrip().endswith(str(path))
+            elif inside and line.startswith("Rss:"):
+                total += int(head[1]) * 1024
+    return total
+
+
+def test_loading_maps_the_file_instead_of_copying_it(tmp_path):
+    n = 20000
+    vectors = _clip_like(n, seed=6)
+    fi = FlatIndex(DIM, exact_max=1000, rescore=512)
+    fi.add(np.arange(1, n + 1), vectors)
+    path = tmp_path / "s1"
+    fi.save(path)
+    fi.close()
+    loaded = FlatIndex(DIM, exact_max=1000, rescore=512)
+    loaded.load(path)
+    codes, floats = n * DIM, 2 * n * DIM
+    assert isinstance(loaded._vecs, np.memmap) and isinstance(loaded._codes, np.memmap)
+    assert loaded.mapped_bytes() == 8 * n + codes + floats  # ids, int8 codes, float16 vectors: all mapped
+    before = _resident_bytes(path)
+    for q in _unit(np.random.default_rng(7).standard_normal((30, DIM))):
+        loaded.search(q, 50)
+    after = _resident_bytes(path)
+    if before is not None and after is not None:
+        assert before < codes // 4  # opening reads nothing in
+        # The scan reads the codes; the re-scored float16 pages are dropped after each query,
+        # so the float16 part (two thirds of the file) never becomes resident.
+        assert after <= 8 * n + codes + floats // 4
+
+
+def test_a_rebuild_that_fails_half_way_leaves_no_spill_file(tmp_path, monkeypatch):
+    s = _store_with_segments(tmp_path)
+    path = tmp_path / "segments.idx"
+    real = s.iter_segment_vectors
+
+    def failing(model_id, batch=20000):
+        for i, b in enumerate(real(model_id, batch=50)):
+            if i == 1:
+                raise OSError(28, "No space left on device")
+            yield b
+
+    monkeypatch.setattr(s, "iter_segment_vectors", failing)
+    vi = VectorIndex(path, "m", DIM)
+    with pytest.raises(OSError, match="No space left"):
+        vi.rebuild(s)
+    assert not path.with_name(path.name + ".build").exists() and not path.exists()
+    monkeypatch.setattr(s, "iter_segment_vectors", real)
+    assert vi.load_or_rebuild(s) is True and len(vi) == 120
