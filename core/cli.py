@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help="allow sampling as sparse as this when only keyframes then need decoding (faster)",
     )
+    ix.add_argument(
+        "--no-words", action="store_true", help="skip the words pass (subtitles, speech, on-screen text) this run"
+    )
     ix.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     ix.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -77,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--ext", action="append", default=[], help="only this file type (e.g. mov)")
     se.add_argument("--online-only", action="store_true", help="leave out files on unplugged drives")
     se.add_argument("--single-stage", action="store_true", help=argparse.SUPPRESS)
+    se.add_argument(
+        "--source",
+        help="only these sources answer: seen,said,written,subtitle (or start the text with said: written: sub: seen:)",
+    )
     se.add_argument("--json", action="store_true", help="print a JSON list of moments")
     se.add_argument(
         "--batch",
@@ -98,8 +105,11 @@ def _parser() -> argparse.ArgumentParser:
     mi.add_argument("--as", dest="as_id", required=True, help="the model id the file is for")
 
     fo = sub.add_parser("folders", help="list, add or remove watched folders")
-    fo.add_argument("action", choices=["list", "add", "remove"], nargs="?", default="list")
-    fo.add_argument("paths", nargs="*")
+    fo.add_argument("action", choices=["list", "add", "remove", "words"], nargs="?", default="list")
+    fo.add_argument("paths", nargs="*", help="folders; for `words`: on|off then folders")
+    from . import cli_words
+
+    cli_words.add_parser(sub)
     return p
 
 
@@ -125,7 +135,7 @@ class _ProgressBar:
         name = Path(p.current).name if p.current else ""
         line = (
             f"[{bar}] {p.files_done}/{p.files_total} files  {p.rate:5.1f} video-s/s  ETA {eta_s}  "
-            f"{p.phase if p.phase != 'indexing' else ''}{name}"
+            f"{p.phase + ' ' if p.phase != 'indexing' else ''}{name}"
         )
         if self.tty:
             cols = 120
@@ -161,7 +171,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     old = signal.signal(signal.SIGINT, on_sigint)
     try:
-        report = lib.index(args.paths or None, progress=None if args.quiet else _ProgressBar(), cancel=cancel)
+        report = lib.index(
+            args.paths or None,
+            progress=None if args.quiet else _ProgressBar(),
+            cancel=cancel,
+            words=False if args.no_words else None,
+        )
     except ModelError as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
         return 2
@@ -178,6 +193,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         "cancelled": report.cancelled,
         "video_seconds": round(report.video_seconds, 3),
         "elapsed": round(report.elapsed, 3),
+        "words": {
+            "files": report.words_files,
+            "lines": report.words_lines,
+            "errors": [{"path": p, "error": e} for p, e in report.words_errors],
+        },
     }
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -194,6 +214,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         )
         for p, e in report.errors:
             print(f"  error: {p}: {e}")
+        if report.words_files or report.words_errors:
+            print(f"words: read {report.words_files} file(s), {report.words_lines} line(s)")
+            for p, e in report.words_errors:
+                print(f"  words error: {p}: {e}")
         if report.cancelled:
             print("stopped early: run the same command again to continue")
     return 0
@@ -208,7 +232,14 @@ def cmd_search(args: argparse.Namespace) -> int:
         if not p.exists():
             print(f"reelseek-cli: file not found: {p}", file=sys.stderr)
             return 2
-    query = Query(text=args.text, images=tuple(args.image), clips=tuple(args.clip))
+    from .words.sources import parse_sources
+
+    try:
+        sources = parse_sources(args.source) if args.source else ()
+    except ValueError as e:
+        print(f"reelseek-cli: {e}", file=sys.stderr)
+        return 2
+    query = Query(text=args.text, images=tuple(args.image), clips=tuple(args.clip), sources=sources)
     filters = Filters(
         folders=tuple(str(Path(f).expanduser().resolve()) for f in args.folder),
         min_duration=args.min_duration,
@@ -236,7 +267,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("no good match: the best moments below look like background noise")
     for i, m in enumerate(result.moments, 1):
         off = "  [offline]" if m.offline else ""
-        print(f"{i:3d}. {timecode(m.start)} - {timecode(m.end)}  {m.score:.3f}  {m.path}{off}")
+        print(
+            f"{i:3d}. {timecode(m.start)} - {timecode(m.end)}  {m.confidence:.3f}  "
+            f"[{'+'.join(m.sources)}]  {m.path}{off}"
+        )
+        for a, _b, text, src in m.words:
+            print(f"       {timecode(a)}  {src}: {text}")
     return 0
 
 
@@ -266,6 +302,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"model: {st.model_id}   segments: {st.segments}")
     print("files: " + ", ".join(f"{k} {v}" for k, v in st.counts.items()))
+    words = st.words or {}
+    for source, counts in sorted(words.get("counts", {}).items()):  # type: ignore[attr-defined]
+        print(f"words {source}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for w in words.get("errors", []):  # type: ignore[attr-defined]
+        print(f"words error: {w['path']}: {w['source']}: {w['error']}")
     for f in st.folders:
         print(f"folder: {f}{'' if os.path.isdir(f) else '  (offline)'}")
     for p, e in st.errors:
@@ -349,6 +390,10 @@ def cmd_folders(args: argparse.Namespace) -> int:
         elif args.action == "remove":
             for p in args.paths:
                 lib.remove_folder(p)
+        elif args.action == "words":
+            from .cli_words import folders_words
+
+            return folders_words(lib, args.paths)
         for f in lib.folders():
             state = "online" if f.online else "offline"
             print(f"{f.path}  [{state}]  {f.done}/{f.files} indexed, {f.errors} error(s)")
@@ -365,6 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    from . import cli_words
     from .store import StoreError
 
     handlers = {
@@ -373,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": cmd_status,
         "models": cmd_models,
         "folders": cmd_folders,
+        "transcript": cli_words.run,
     }
     try:
         return handlers[args.command](args)

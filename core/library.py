@@ -202,8 +202,13 @@ class Library:
         progress: Callable[[IndexProgress], None] | None = None,
         cancel: threading.Event | None = None,
         pause: threading.Event | None = None,
+        words: bool | None = None,
     ) -> IndexReport:
-        """Scan the folders (given ones are added as watched folders) and embed what is pending."""
+        """Scan the folders (given ones are added as watched folders) and embed what is pending.
+
+        Then, unless ``words`` (default: the settings) is off, the words pass reads subtitles,
+        speech and on-screen text of the indexed files (footage is searchable by look first).
+        """
         from .indexer import Indexer, IndexerConfig
 
         report = IndexReport()
@@ -222,15 +227,20 @@ class Library:
         if not todo:
             vi.save(self.store.generation(mid))
             self._mark_complete(mid)
-            if progress:
-                progress(IndexProgress(0, 0, None, 0.0, 0.0, 0.0, phase="finished"))
-            return report
-        emb = self.load_model(mid)
-        config = self._indexer_config or IndexerConfig(
-            sample_every=self.settings.sample_every, max_every=self.settings.max_sample_every
-        )
-        Indexer(self.store, vi, emb, config).run(todo, progress=progress, cancel=cancel, pause=pause, report=report)
-        self._mark_complete(mid)
+        else:
+            emb = self.load_model(mid)
+            config = self._indexer_config or IndexerConfig(
+                sample_every=self.settings.sample_every, max_every=self.settings.max_sample_every
+            )
+            Indexer(self.store, vi, emb, config).run(todo, progress=progress, cancel=cancel, pause=pause, report=report)
+            self._mark_complete(mid)
+        if (self.settings.words if words is None else words) and not (cancel and cancel.is_set()):
+            from .words.library_hooks import words_pass
+
+            words_pass(self, folder_ids, progress=progress, cancel=cancel, pause=pause, report=report)
+        if progress and (not todo or report.words_files):
+            phase = "cancelled" if report.cancelled else "finished"
+            progress(IndexProgress(0, 0, None, 0.0, 0.0, report.elapsed, phase=phase))
         return report
 
     def _mark_complete(self, mid: str) -> None:
@@ -276,11 +286,19 @@ class Library:
             query = Query(text=query)
         if query.is_empty():
             raise LibraryError("empty query: type a description, or drop an image or a clip")
-        return self.searcher().search(query, limit=limit, filters=filters, two_stage=two_stage)
+        from .words.search import fused_search  # words (said / written / subtitle) fused with seen
+
+        try:
+            return fused_search(self, query, limit=limit, filters=filters, two_stage=two_stage)
+        except ValueError as e:
+            raise LibraryError(str(e)) from e
 
     # -- reporting -----------------------------------------------------------------------------
     def status(self) -> LibraryStatus:
+        from .words.library_hooks import words_status
+
         return LibraryStatus(
+            words=words_status(self),
             counts=self.store.status_counts(),
             errors=self.store.errors(),
             folders=[p for _, p in self.store.folders()],

@@ -17,7 +17,7 @@ import sqlite_utils
 
 from .types import DONE, ERROR, INDEXING, OFFLINE, PENDING, STATUSES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def path_key(path: str | os.PathLike[str]) -> bytes:
@@ -155,7 +155,14 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["segments"].create_index(["model_id"])
 
 
-_MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2}
+def _v3(db: sqlite_utils.Database) -> None:
+    # Words (subtitles, speech, on-screen text): lines, their FTS5 index, per-file status.
+    from .store_words import migrate_words
+
+    migrate_words(db)
+
+
+_MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3}
 
 
 class StoreError(Exception):
