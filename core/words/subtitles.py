@@ -62,8 +62,17 @@ def decode_text(data: bytes, name: str = "subtitle") -> str:
 
 def _strip_vtt_blocks(text: str) -> str:
     # pysubs2 glues NOTE/STYLE/REGION blocks onto the cue before them; drop them first.
+    # It also keeps a cue identifier that is not a number ("intro") as text of the cue before.
     blocks = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return "\n\n".join(b for b in blocks if not _VTT_SKIP_BLOCK.match(b.lstrip("\n")))
+    out = []
+    for b in blocks:
+        if _VTT_SKIP_BLOCK.match(b.lstrip("\n")):
+            continue
+        lines = b.strip("\n").split("\n")
+        if len(lines) >= 2 and "-->" not in lines[0] and "-->" in lines[1]:
+            lines = lines[1:]
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
 
 
 def clean_line(text: str) -> str:
