@@ -66,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument(
         "--no-words", action="store_true", help="skip the words pass (subtitles, speech, on-screen text) this run"
     )
+    ix.add_argument(
+        "--words-sources",
+        help="words sources for this run: subtitle,said,written (default: settings, all three)",
+    )
     ix.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     ix.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -103,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     mi = msub.add_parser("import", help="import a weights file (air-gapped machines)")
     mi.add_argument("file", type=Path)
     mi.add_argument("--as", dest="as_id", required=True, help="the model id the file is for")
+    from . import cli_speech
+
+    cli_speech.add_parsers(msub)
 
     fo = sub.add_parser("folders", help="list, add or remove watched folders")
     fo.add_argument("action", choices=["list", "add", "remove", "words"], nargs="?", default="list")
@@ -161,6 +168,15 @@ def cmd_index(args: argparse.Namespace) -> int:
         lib.settings.sample_every = args.every
     if args.max_every:
         lib.settings.max_sample_every = max(args.max_every, lib.settings.sample_every)
+    words_sources = None
+    if args.words_sources:
+        from .words.sources import parse_sources
+
+        try:
+            words_sources = [s for s in parse_sources(args.words_sources) if s != "seen"]
+        except ValueError as e:
+            print(f"reelseek-cli: {e}", file=sys.stderr)
+            return 2
     cancel = threading.Event()
 
     def on_sigint(signum, frame):  # type: ignore[no-untyped-def]
@@ -176,6 +192,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             progress=None if args.quiet else _ProgressBar(),
             cancel=cancel,
             words=False if args.no_words else None,
+            words_sources=words_sources,
         )
     except ModelError as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
@@ -315,10 +332,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    from . import cli_speech
     from .models import ModelError, get_spec, list_models
     from .models.weights import download, import_weights, is_available
     from .paths import data_paths
 
+    if args.models_command in cli_speech.COMMANDS:
+        return cli_speech.run(args)
     models_dir = data_paths(args.home).ensure().models
     try:
         if args.models_command == "list":

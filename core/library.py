@@ -203,6 +203,7 @@ class Library:
         cancel: threading.Event | None = None,
         pause: threading.Event | None = None,
         words: bool | None = None,
+        words_sources: list[str] | None = None,
     ) -> IndexReport:
         """Scan the folders (given ones are added as watched folders) and embed what is pending.
 
@@ -237,7 +238,9 @@ class Library:
         if (self.settings.words if words is None else words) and not (cancel and cancel.is_set()):
             from .words.library_hooks import words_pass
 
-            words_pass(self, folder_ids, progress=progress, cancel=cancel, pause=pause, report=report)
+            words_pass(
+                self, folder_ids, progress=progress, cancel=cancel, pause=pause, report=report, only=words_sources
+            )
         if progress and (not todo or report.words_files):
             phase = "cancelled" if report.cancelled else "finished"
             progress(IndexProgress(0, 0, None, 0.0, 0.0, report.elapsed, phase=phase))

@@ -73,10 +73,17 @@ def is_available(spec: ModelSpec, models_dir: Path) -> bool:
 
 
 def _how_to_get(spec: ModelSpec) -> str:
+    hint = getattr(spec, "how_to_get", None)  # other model kinds (speech) reuse the downloader
+    if hint:
+        return str(hint)
     return (
         f"run `reelseek-cli models download {spec.id}` or import a file with "
         f"`reelseek-cli models import FILE --as {spec.id}`"
     )
+
+
+def _import_hint(spec: ModelSpec) -> str:
+    return str(getattr(spec, "import_hint", None) or f"`reelseek-cli models import FILE --as {spec.id}`")
 
 
 def missing_weights_error(spec: ModelSpec) -> ModelError:
@@ -245,8 +252,7 @@ def _stream(
     except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
         reason = getattr(e, "reason", None) or e
         raise ModelError(
-            f"no network: could not reach {host} ({reason}); import a weights file instead with "
-            f"`reelseek-cli models import FILE --as {spec.id}`"
+            f"no network: could not reach {host} ({reason}); import a weights file instead with {_import_hint(spec)}"
         ) from None
 
     with resp:
@@ -292,7 +298,7 @@ def _stream(
 def _interrupted(spec: ModelSpec, host: str, why: str) -> ModelError:
     return ModelError(
         f"no network: the download of {spec.id} from {host} was interrupted ({why}); run the download "
-        f"again to resume, or import a weights file with `reelseek-cli models import FILE --as {spec.id}`"
+        f"again to resume, or import a weights file with {_import_hint(spec)}"
     )
 
 

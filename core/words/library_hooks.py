@@ -24,18 +24,34 @@ def words_pass(
     cancel: threading.Event | None = None,
     pause: threading.Event | None = None,
     report: IndexReport | None = None,
+    only: list[str] | None = None,
 ) -> IndexReport:
-    """Read the words of every indexed file under the folders, with the sources the settings name."""
+    """Read the words of every indexed file under the folders, with the sources the settings name
+    (or ``only`` these)."""
     from .pass_ import WordsPass
     from .sources import load_sources
 
     report = report or IndexReport()
-    sources, _missing = load_sources(lib.settings.words_sources, models_dir=lib.paths.models, settings=lib.settings)
+    names = lib.settings.words_sources if only is None else only
+    sources, _missing = load_sources(names, models_dir=lib.paths.models, settings=lib.settings, device=_device(lib))
     if not sources:
         return report
     wanted = set(folder_ids)
     files = [f for f in lib.store.files(status=DONE) if f.folder_id in wanted]
     return WordsPass(lib.store, sources).run(files, progress=progress, cancel=cancel, pause=pause, report=report)
+
+
+def _device(lib: Library) -> str:
+    # Whisper runs on CUDA or the CPU; "auto" is resolved only when the words pass runs.
+    requested = lib.device()
+    if requested in ("cpu", "mps"):
+        return "cpu"
+    try:
+        from ..models.device import pick_device
+
+        return "cuda" if pick_device(requested).startswith("cuda") else "cpu"
+    except Exception:
+        return "cpu"
 
 
 def folder_id_for(lib: Library, path: str | os.PathLike[str]) -> int:

@@ -53,7 +53,9 @@ class WordsPass:
                     log.info("%s: cannot check for %s words: %s", row.display, src.name, e)
                     continue
                 st = have.get(src.name)
-                if st is None or st.signature != sig:
+                # Errors are retried every run (a speech model installed since, a sidecar
+                # fixed by a save that kept its size and mtime): they cost one failed read.
+                if st is None or st.signature != sig or st.status == WORDS_ERROR:
                     work.append((src, sig))
             if work:
                 out.append((row, work))

@@ -1,23 +1,16 @@
-"""Which words sources a library runs: subtitles always; speech and on-screen text when their modules load."""
+"""Which words sources run: subtitles always; speech and on-screen text through build_sources (settings)."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from .types import SAID, SOURCES, SUBTITLE, WRITTEN, WordSource
 
 log = logging.getLogger(__name__)
-
-# source name -> (module, factory or class names tried in order). The speech and OCR modules
-# are built on their own branch; any of these entry points that exists is used.
-_OPTIONAL = {
-    SAID: ("reelseek.core.words.speech", ("create_source", "SpeechSource")),
-    WRITTEN: ("reelseek.core.words.ocr", ("create_source", "OcrSource", "OCRSource")),
-}
 
 
 def parse_sources(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -39,44 +32,80 @@ def parse_sources(text: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def load_sources(
-    names: Sequence[str], *, models_dir: Path | None = None, settings: Any = None
+    names: Sequence[str], *, models_dir: Path, settings: Any = None, device: str = "cpu"
 ) -> tuple[list[WordSource], dict[str, str]]:
-    """The sources among ``names`` that can run here, and a reason for each that cannot."""
+    """The sources among ``names`` for an indexing run, and the reason for each that cannot run.
+
+    A source that cannot be built (an unknown speech model id, a missing package) is replaced
+    by an UnavailableSource, so every file's words status says why instead of nothing at all.
+    """
     sources: list[WordSource] = []
     missing: dict[str, str] = {}
-    for name in names:
-        if name not in SOURCES:
-            continue
+    for name in (n for n in SOURCES_ORDER if n in names):
         if name == SUBTITLE:
             from .subtitles import SubtitleSource
 
             sources.append(SubtitleSource())
             continue
-        module_name, entries = _OPTIONAL[name]
+        only = SimpleNamespace(
+            words_speech=name == SAID,
+            words_ocr=name == WRITTEN,
+            speech_model_id=getattr(settings, "speech_model_id", None),
+            speech_language=getattr(settings, "speech_language", None),
+        )
         try:
-            module = importlib.import_module(module_name)
-        except ImportError as e:
-            log.info("%s words are not available in this build: %s", name, e)
-            continue
-        made = None
-        for entry in entries:
-            factory = getattr(module, entry, None)
-            if factory is None:
-                continue
-            try:
-                made = _make(factory, models_dir, settings)
-            except Exception as e:  # a missing model must not stop the subtitles or the visual pass
-                missing[name] = str(e) or type(e).__name__
-            break
-        if made is not None:
-            sources.append(made)
-        elif name not in missing:
-            missing[name] = f"{module_name} has no source factory"
-        if name in missing:
-            # Each file then reports why (e.g. "no speech model installed"); once the source
-            # can run, its signature differs and the files are read for real.
+            sources += build_sources(only, models_dir, device)
+        except Exception as e:  # a bad speech setting must not stop the subtitles or the visual pass
+            missing[name] = str(e) or type(e).__name__
+            log.warning("%s words cannot run: %s", name, missing[name])
             sources.append(UnavailableSource(name, missing[name]))
     return sources, missing
+
+
+# Cheapest first: subtitles are read in milliseconds, speech and OCR take seconds per file.
+SOURCES_ORDER = (SUBTITLE, SAID, WRITTEN)
+assert set(SOURCES_ORDER) == set(SOURCES)
+
+
+def build_sources(settings: Any, models_dir: Path, device: str) -> list[WordSource]:
+    """The speech and on-screen-text sources for an indexing run, in the order to run them.
+
+    Settings fields read (absent ones take the default shown, so older settings files work):
+    ``words_speech`` (True), ``words_ocr`` (True), ``speech_model_id`` (None: $REELSEEK_SPEECH_MODEL,
+    else the device default), ``speech_language`` (None: detect). Nothing heavy is imported or
+    loaded here: the Whisper model loads on the first file with audio, rapidocr on the first frame
+    read, and a missing speech model surfaces as each file's words status (ModelError with how to
+    get it) instead of stopping the run.
+
+    Args:
+        settings: a ``reelseek.core.settings.Settings`` (or anything with those attributes).
+        models_dir: the weights cache (``data_paths().models``); speech models live in ``speech/``.
+        device: the resolved device ("cpu", "cuda", "mps"); Whisper runs on CUDA or the CPU.
+
+    Raises:
+        ModelError: the configured speech model id is not in the registry.
+    """
+    from ..models.speech_registry import get_speech_spec, resolve_speech_model_id
+    from .ocr import ScreenTextSource
+    from .speech import SpeechSource
+    from .speech_models import model_folder
+
+    sources: list[WordSource] = []
+    if getattr(settings, "words_speech", True):
+        model_id = resolve_speech_model_id(None, device, settings_value=getattr(settings, "speech_model_id", None))
+        spec = get_speech_spec(model_id)
+        sources.append(
+            SpeechSource(
+                model_folder(spec, models_dir),
+                device=device,
+                compute_type="auto",
+                language=getattr(settings, "speech_language", None) or None,
+                model_id=spec.id,
+            )
+        )
+    if getattr(settings, "words_ocr", True):
+        sources.append(ScreenTextSource())
+    return sources
 
 
 class UnavailableSource:
