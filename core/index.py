@@ -50,6 +50,7 @@ class VectorIndex:
         self.generation = -1
 
     def _new(self):  # type: ignore[no-untyped-def]
+        _load_onnxruntime_first()
         from usearch.index import Index
 
         return Index(
@@ -175,3 +176,17 @@ class VectorIndex:
         keys = np.asarray(matches.keys, dtype=np.int64)
         sims = 1.0 - np.asarray(matches.distances, dtype=np.float32)
         return keys, sims
+
+
+def _load_onnxruntime_first() -> None:
+    """Import onnxruntime (rapidocr, faster-whisper's VAD) before usearch, when it is installed.
+
+    Importing onnxruntime after usearch's compiled module is loaded segfaults the process
+    (usearch 2.x with onnxruntime 1.x here: `import usearch.index; import onnxruntime`); the
+    other order works. Indexing loads the vector index before the words pass, so core pays
+    the ~1 s import once, up front, instead of crashing in the middle of a run.
+    """
+    import contextlib
+
+    with contextlib.suppress(ImportError):
+        import onnxruntime  # noqa: F401
