@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from reelseek.core.types import Moment
-from reelseek.desktop import theme
+from reelseek.desktop import source_badges, theme
 from reelseek.desktop.results_model import ResultsModel
 from reelseek.desktop.timecode import clock, timecode
 
@@ -65,6 +65,7 @@ class ResultCardDelegate(QStyledItemDelegate):
             int(card.left()) + PAD - 3, int(card.top()) + PAD - 3, int(card.width()) - 2 * PAD + 6, THUMB_HEIGHT
         )
         self._paint_thumbnail(painter, thumb, pixmap, moment)
+        source_badges.paint(painter, thumb, moment)  # seen / said / written / sub, and the matched words
         self._paint_text(painter, option, thumb, card, moment, str(index.data() or ""))
         painter.restore()
 

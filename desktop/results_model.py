@@ -98,7 +98,11 @@ class ResultsModel(QAbstractListModel):
             return Path(m.path).name
         if role == Qt.ItemDataRole.ToolTipRole:
             state = " (offline)" if m.offline else ""
-            return f"{m.path}{state}\n{timecode_range(m.start, m.end)}\nscore {m.score:.3f}"
+            from reelseek.desktop import source_badges
+
+            words = source_badges.tooltip(m)
+            base = f"{m.path}{state}\n{timecode_range(m.start, m.end)}\nscore {m.score:.3f}  ({'+'.join(m.sources)})"
+            return base + (f"\n{words}" if words else "")
         if role == self.MomentRole:
             return m
         if role == self.ThumbnailRole:
