@@ -33,7 +33,6 @@ def run(args: argparse.Namespace) -> int:
     cmd = args.models_command
     try:
         if cmd == "list-speech":
-            defaults = {v: k for k, v in DEFAULT_SPEECH_MODEL.items()}
             rows = [
                 {
                     "id": s.id,
@@ -51,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 for r in rows:
                     mark = "*" if r["available"] else " "
-                    tag = f" (default: {', '.join(r['default_for'])})" if r["id"] in defaults else ""
+                    where = [d for d, m in DEFAULT_SPEECH_MODEL.items() if m == r["id"]]
+                    tag = f" (default: {', '.join(where)})" if where else ""
                     print(f"{mark} {r['id']:<16} {r['languages']:<12} {r['size_mb']:>5} MB  {r['description']}{tag}")
             return 0
         spec = get_speech_spec(args.as_id if cmd == "import-speech" else args.id)

@@ -19,7 +19,7 @@ SAMPLE_RATE = 16_000  # what Whisper's feature extractor expects
 # the overlap) in memory. Whisper decodes 30 s chunks, so windows this long cost nothing in quality.
 WINDOW_S = 600.0
 # Consecutive windows share this much audio; a segment cut by a window's end is transcribed
-# whole by the next window, and stitch() keeps each segment from exactly one window.
+# whole by the next window; a line is kept only by the window whose keep range holds its middle.
 OVERLAP_S = 30.0
 # Isolated damaged packets are skipped (as players do); beyond this share the audio is unusable.
 _MAX_BAD_PACKET_SHARE = 0.5
@@ -75,20 +75,31 @@ def audio_windows(
     window_n = round(window_s * SAMPLE_RATE)
     step_n = round((window_s - overlap_s) * SAMPLE_RATE)
     half_overlap = overlap_s / 2
-    buf = np.zeros(0, dtype=np.float32)
-    buf_start = 0.0  # timeline seconds of buf[0]
+    # Chunks (~1024 samples each) are collected in a list and joined once per window: joining
+    # into one growing array per chunk would copy each 10-minute window thousands of times.
+    pending: list[np.ndarray] = []
+    pending_n = 0
+    buf = np.zeros(0, dtype=np.float32)  # the overlap carried from the previous window
+    buf_start: float | None = None  # timeline seconds of the first sample held
     first = True
     for start, chunk in _decoded_chunks(path, cancel):
-        if buf.size == 0:
+        if buf_start is None:
             buf_start = start
-        buf = np.concatenate([buf, chunk])
+        pending.append(chunk)
+        pending_n += chunk.size
+        if buf.size + pending_n < window_n:
+            continue
+        buf = np.concatenate([buf, *pending])
+        pending, pending_n = [], 0
         while buf.size >= window_n:
             keep_from = buf_start if first else buf_start + half_overlap
             yield AudioWindow(buf_start, buf[:window_n], keep_from, buf_start + window_s - half_overlap)
             first = False
-            buf = buf[step_n:]
+            buf = buf[step_n:].copy()  # a copy, so the yielded window's memory can be freed
             buf_start += step_n / SAMPLE_RATE
-    if buf.size:
+    if pending:
+        buf = np.concatenate([buf, *pending])
+    if buf.size and buf_start is not None:
         keep_from = buf_start if first else buf_start + half_overlap
         yield AudioWindow(buf_start, buf, keep_from, float("inf"))
 
@@ -171,4 +182,6 @@ def _frame_time(frame: Any, origin: float) -> float:
     t = float(frame.pts * tb) if frame.pts is not None else 0.0
     if origin != origin:  # no video stream: the audio's first sample is time 0
         return 0.0
-    return max(0.0, t - origin)
+    # Negative when the audio starts before the first video frame (MPEG-TS captures): that sound
+    # is still transcribed, and callers drop what ends before the picture starts.
+    return t - origin

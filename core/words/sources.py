@@ -72,7 +72,8 @@ def build_sources(settings: Any, models_dir: Path, device: str) -> list[WordSour
 
     Settings fields read (absent ones take the default shown, so older settings files work):
     ``words_speech`` (True), ``words_ocr`` (True), ``speech_model_id`` (None: $REELSEEK_SPEECH_MODEL,
-    else the device default), ``speech_language`` (None: detect). Nothing heavy is imported or
+    else the device default), ``speech_language`` (None: detect), ``ocr_min_gap`` (2.0 s between
+    frames read for on-screen text: the bound on OCR cost, docs/benchmarks.md). Nothing heavy is imported or
     loaded here: the Whisper model loads on the first file with audio, rapidocr on the first frame
     read, and a missing speech model surfaces as each file's words status (ModelError with how to
     get it) instead of stopping the run.
@@ -104,7 +105,7 @@ def build_sources(settings: Any, models_dir: Path, device: str) -> list[WordSour
             )
         )
     if getattr(settings, "words_ocr", True):
-        sources.append(ScreenTextSource())
+        sources.append(ScreenTextSource(min_gap=float(getattr(settings, "ocr_min_gap", None) or 2.0)))
     return sources
 
 

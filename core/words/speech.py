@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..models.registry import ModelError
 from .audio import OVERLAP_S, WINDOW_S, audio_windows, has_audio
 from .types import SAID, WordLine
-
-log = logging.getLogger(__name__)
 
 # A silence longer than this between two words starts a new line (people pause ~0.2-0.8 s
 # between sentences; longer gaps are VAD-removed silence that Whisper never heard).
@@ -41,7 +39,7 @@ class SpeechSource:
         *,
         model_id: str | None = None,
         cpu_threads: int = 0,
-        beam_size: int = 1,
+        beam_size: int = 5,
         window_s: float = WINDOW_S,
         overlap_s: float = OVERLAP_S,
     ) -> None:
@@ -53,8 +51,9 @@ class SpeechSource:
             language: ISO 639-1 code to skip detection ("ko"); None detects per 10-minute window.
             model_id: the registry id, for messages ("speech model base is not on this machine").
             cpu_threads: CTranslate2 threads; 0 lets it decide.
-            beam_size: 1 is greedy decoding, ~2x faster than 5 on CPU for the same words on the
-                espeak set (docs/benchmarks.md); raise it on a GPU.
+            beam_size: 5 (faster-whisper's default). Measured with tiny.en on the espeak set
+                (docs/benchmarks.md): greedy (1) saves 25-30 % CPU but raises the word error rate
+                from 0.36 to 0.45 with background noise, so the beam stays.
             window_s, overlap_s: audio is transcribed in windows this long sharing this much
                 (bounded memory for 10-hour files; see core.words.audio).
         """
@@ -103,8 +102,8 @@ class SpeechSource:
                 if cancel is not None and cancel.is_set():
                     break
                 for line in _lines(seg, window.start, language):
-                    if window.keep_from <= (line.start + line.end) / 2 < window.keep_to:
-                        lines.append(line)
+                    if window.keep_from <= (line.start + line.end) / 2 < window.keep_to and line.end > 0:
+                        lines.append(_clip_to_picture(line))
         return lines
 
     def _ensure_model(self) -> Any:
@@ -123,8 +122,22 @@ class SpeechSource:
                     compute = "float16" if self.device == "cuda" else "int8"
                 threads = self.cpu_threads
                 where, mid = self.model_dir, self.model_id
-                self._model = _load(where, mid, device=self.device, compute_type=compute, cpu_threads=threads)
+                model = _load(where, mid, device=self.device, compute_type=compute, cpu_threads=threads)
+                if self.language not in (None, "en") and not model.model.is_multilingual:
+                    raise ModelError(
+                        f"the speech model {mid} understands English only, but the speech language is set to "
+                        f"{self.language!r}: choose a multilingual model (e.g. base, small, large-v3-turbo)"
+                    )
+                self._model = model
             return self._model
+
+
+def _clip_to_picture(line: WordLine) -> WordLine:
+    """Sound from before the first video frame (negative times) is cut at 0, where the picture starts."""
+    if line.start >= 0:
+        return line
+    words = tuple((max(0.0, a), b, t) for a, b, t in line.words if b > 0)
+    return replace(line, start=0.0, words=words)
 
 
 def _lines(seg: Any, offset: float, language: str | None) -> list[WordLine]:

@@ -127,6 +127,7 @@ def import_model(source: Path, spec: SpeechModelSpec, models_dir: Path) -> Path:
     if not src.is_dir():
         what = "a file, not a folder" if src.is_file() else "no such folder"
         raise ModelError(f"cannot import {src}: {what} (give the folder holding {MODEL_BIN}, {CONFIG}, ...)")
+    src = _snapshot_in(src)
     missing = missing_files(src, spec)
     if missing:
         raise ModelError(f"cannot import {src} as {spec.id}: missing {', '.join(missing)}")
@@ -151,6 +152,17 @@ def import_model(source: Path, spec: SpeechModelSpec, models_dir: Path) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _snapshot_in(src: Path) -> Path:
+    """A Hugging Face cache folder (``models--Systran--faster-whisper-base``) means its newest snapshot.
+
+    Copying follows the cache's symlinks into ``blobs/``, so the imported folder holds real files.
+    """
+    if (src / MODEL_BIN).is_file() or not (src / "snapshots").is_dir():
+        return src
+    snaps = [p for p in (src / "snapshots").iterdir() if (p / MODEL_BIN).is_file()]
+    return max(snaps, key=lambda p: p.stat().st_mtime) if snaps else src
 
 
 def check_model_dir(folder: Path, spec: SpeechModelSpec, *, shown: str | None = None) -> None:

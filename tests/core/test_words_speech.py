@@ -144,3 +144,20 @@ def test_cancel_before_start_returns_at_once(clips: dict, speech_source: SpeechS
     cancel = threading.Event()
     cancel.set()
     assert speech_source.extract(str(clips["dir"] / "talk.mp4"), cancel) == []
+
+
+def test_times_follow_the_video_clock_when_video_starts_late(tmp_path: Path, speech_source: SpeechSource) -> None:
+    # Visual moments count from the first video frame; speech must use the same clock.
+    clip = tmp_path / "late-video.mkv"
+    (phrase,) = write_speech_clip(clip, [(3.0, PHRASES[2])], duration=6.0, video_delay=1.0)
+    from reelseek.core.media import probe
+
+    assert probe(clip).start_offset == pytest.approx(1.0, abs=0.05)
+    (line,) = speech_source.extract(str(clip))
+    assert abs(line.start - (phrase.start - 1.0)) < 0.8 and abs(line.end - (phrase.end - 1.0)) < 0.8, line
+
+
+def test_a_language_the_model_cannot_speak_is_a_clear_error(clips: dict, speech_models_dir: Path) -> None:
+    src = SpeechSource(speech_models_dir / "speech" / "tiny.en", language="ko", model_id="tiny.en")
+    with pytest.raises(ModelError, match=r"tiny.en understands English only.*'ko'.*multilingual"):
+        src.extract(str(clips["dir"] / "talk.mp4"))

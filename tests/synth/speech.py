@@ -94,10 +94,14 @@ def write_speech_clip(
     fps: int = 10,
     audio_codec: str = "aac",
     noise: float = 0.0,
+    video_delay: float = 0.0,
 ) -> list[SpokenPhrase]:
     """Write an mp4/mkv with a plain moving picture and ``phrases`` spoken at (start second, text).
 
-    Returns the phrases with the interval their voiced samples really occupy.
+    ``video_delay`` starts the video stream that many seconds after the audio (as in MPEG-TS
+    captures); phrase times are then given on the audio's clock.
+
+    Returns the phrases with the interval their voiced samples really occupy (audio clock).
     """
     import av
 
@@ -127,7 +131,7 @@ def write_speech_clip(
             img = np.empty((h, w, 3), dtype=np.uint8)
             img[:] = np.roll(ramp, k)[None, :, None]
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts = k
+            frame.pts = k + round(video_delay * fps)
             frame.time_base = Fraction(1, fps)
             out.mux(v.encode(frame))
         out.mux(v.encode(None))
