@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from .types import SAID, SOURCES, SUBTITLE, WRITTEN, WordSource
@@ -47,12 +46,7 @@ def load_sources(
 
             sources.append(SubtitleSource())
             continue
-        only = SimpleNamespace(
-            words_speech=name == SAID,
-            words_ocr=name == WRITTEN,
-            speech_model_id=getattr(settings, "speech_model_id", None),
-            speech_language=getattr(settings, "speech_language", None),
-        )
+        only = _OnlySource(settings, speech=name == SAID, ocr=name == WRITTEN)
         try:
             sources += build_sources(only, models_dir, device)
         except Exception as e:  # a bad speech setting must not stop the subtitles or the visual pass
@@ -60,6 +54,18 @@ def load_sources(
             log.warning("%s words cannot run: %s", name, missing[name])
             sources.append(UnavailableSource(name, missing[name]))
     return sources, missing
+
+
+class _OnlySource:
+    """The settings as build_sources reads them, with exactly one of speech / OCR switched on."""
+
+    def __init__(self, settings: Any, *, speech: bool, ocr: bool) -> None:
+        self._settings = settings
+        self.words_speech = speech
+        self.words_ocr = ocr
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._settings, name, None)  # speech_model_id, speech_language, ocr_min_gap, ...
 
 
 # Cheapest first: subtitles are read in milliseconds, speech and OCR take seconds per file.
