@@ -233,8 +233,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"  error: {p}: {e}")
         if report.words_files or report.words_errors:
             print(f"words: read {report.words_files} file(s), {report.words_lines} line(s)")
-            for p, e in report.words_errors:
-                print(f"  words error: {p}: {e}")
+            for path, reason in report.words_errors:
+                print(f"  words error: {path}: {reason}")
         if report.cancelled:
             print("stopped early: run the same command again to continue")
     return 0

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -256,7 +256,8 @@ class WordsStore:
         short = [t for t in terms if len(t) < 3]
         if not terms or not sources:
             return []
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if long:
             sql = (
                 "SELECT l.id, l.file_id, l.source, l.language, l.start_s, l.end_s, l.text, l.words, "
@@ -280,17 +281,17 @@ class WordsStore:
         return [_hit(r) for r in self.conn.execute(sql, args)]
 
 
-def _hit(r: Sequence[object]) -> LineHit:
-    words = tuple((float(a), float(b), str(w)) for a, b, w in json.loads(r[7])) if r[7] else ()  # type: ignore[arg-type]
+def _hit(r: Any) -> LineHit:
+    words = tuple((float(a), float(b), str(w)) for a, b, w in json.loads(r[7])) if r[7] else ()
     return LineHit(
-        id=int(r[0]),  # type: ignore[arg-type]
-        file_id=int(r[1]),  # type: ignore[arg-type]
+        id=int(r[0]),
+        file_id=int(r[1]),
         source=str(r[2]),
-        language=r[3],  # type: ignore[arg-type]
-        start=float(r[4]),  # type: ignore[arg-type]
-        end=float(r[5]),  # type: ignore[arg-type]
+        language=r[3],
+        start=float(r[4]),
+        end=float(r[5]),
         text=str(r[6]),
         words=words,
-        rank=float(r[8] or 0.0),  # type: ignore[arg-type]
-        confidence=None if r[9] is None else float(r[9]),  # type: ignore[arg-type]
+        rank=float(r[8] or 0.0),
+        confidence=None if r[9] is None else float(r[9]),
     )
