@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -14,6 +15,8 @@ from ..types import IndexProgress, IndexReport
 
 if TYPE_CHECKING:
     from ..library import Library
+
+log = logging.getLogger(__name__)
 
 
 def words_pass(
@@ -38,7 +41,12 @@ def words_pass(
         return report
     wanted = set(folder_ids)
     files = [f for f in lib.store.files(status=DONE) if f.folder_id in wanted]
-    return WordsPass(lib.store, sources).run(files, progress=progress, cancel=cancel, pause=pause, report=report)
+    try:
+        return WordsPass(lib.store, sources).run(files, progress=progress, cancel=cancel, pause=pause, report=report)
+    except Exception as e:  # the visual index is committed; a words failure must not undo the run's report
+        log.exception("words pass stopped")
+        report.words_errors.append(("", f"words pass stopped: {e}"))
+        return report
 
 
 def _device(lib: Library) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import os
 import threading
@@ -21,9 +23,17 @@ def signature(source: WordSource, row: FileRow) -> str:
     """What a source's result depends on; equal signatures mean there is nothing to redo."""
     own = getattr(source, "signature", None)
     if callable(own):
-        return str(own(row.path))
-    version = getattr(source, "version", "") or getattr(source, "model_id", "")
-    return f"{row.size}:{row.mtime_ns}:{version}"
+        raw = str(own(row.path))
+    else:
+        version = getattr(source, "version", "") or getattr(source, "model_id", "")
+        raw = f"{row.size}:{row.mtime_ns}:{version}"
+    # A hash: sidecar names need not be UTF-8 (surrogate-escaped str cannot go into SQLite).
+    return hashlib.sha1(raw.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def printable(text: str) -> str:
+    """A message safe to store and print: undecodable file-name bytes shown as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 class WordsPass:
@@ -107,7 +117,7 @@ class WordsPass:
         try:
             lines = src.extract(row.path, cancel)
         except Exception as e:  # every source failure becomes the file's words status, never a crash
-            reason = str(e) or type(e).__name__
+            reason = printable(str(e) or type(e).__name__)
             log.warning("%s: %s words: %s", row.display, src.name, reason)
             if cancel.is_set():
                 return
@@ -118,7 +128,9 @@ class WordsPass:
             return
         if cancel.is_set():
             return  # a cut-short extraction is partial: leave the old state, redo next run
-        lines = [ln for ln in lines if ln.text.strip() and ln.end >= ln.start]
+        lines = [
+            dataclasses.replace(ln, text=printable(ln.text)) for ln in lines if ln.text.strip() and ln.end >= ln.start
+        ]
         self.words.replace_lines(row.id, src.name, lines, status=WORDS_DONE if lines else WORDS_NONE, signature=sig)
         report.words_lines += len(lines)
 

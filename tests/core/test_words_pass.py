@@ -119,3 +119,25 @@ def test_folder_switched_off_is_skipped(tmp_path):
     WordsStore(store).set_folder_enabled(folder, False)
     src = CountingSource()
     assert WordsPass(store, [src]).run(store.files()).words_files == 0 and src.calls == []
+
+
+def test_undecodable_file_names_are_read_and_stored(tmp_path):
+    import os
+
+    from reelseek.core.words.subtitles import SubtitleSource
+    from tests.synth.subtitles import srt_text, write_sidecar
+    from tests.synth.videos import SceneSpec, write_video
+
+    video = tmp_path / os.fsdecode(b"caf\xe9 take.mp4")
+    write_video(video, [SceneSpec("red", "circle", "grass", "still", 0.0, 2.0)], width=64, height=64)
+    write_sidecar(tmp_path / os.fsdecode(b"caf\xe9 take.srt"), srt_text([(0.5, 1.5, "bonjour tout le monde")]))
+    (tmp_path / os.fsdecode(b"caf\xe9 take.en.srt")).write_bytes(b"")  # broken: its reason names it
+    store = Store(tmp_path / "lib.db")
+    fid = store.upsert_file(video, None, video.stat().st_size, video.stat().st_mtime_ns, None)
+    store.conn.execute("UPDATE files SET status='done', duration=2 WHERE id=?", (fid,))
+    report = WordsPass(store, [SubtitleSource()]).run(store.files())
+    assert report.words_lines == 1 and report.words_errors == []
+    assert [h.text for h in WordsStore(store).lines_of_file(fid)] == ["bonjour tout le monde"]
+    (tmp_path / os.fsdecode(b"caf\xe9 take.srt")).unlink()
+    report = WordsPass(store, [SubtitleSource()]).run(store.files())
+    assert len(report.words_errors) == 1 and "caf\ufffd take.en.srt: empty" in report.words_errors[0][1]
