@@ -118,3 +118,13 @@ def test_main_window_transcript_click_seeks_the_player(qtbot: QtBot, window) -> 
     qtbot.waitUntil(lambda: window.transcript.list.isVisible(), timeout=10_000)
     _click_item(qtbot, window.transcript, 2)
     qtbot.waitUntil(lambda: abs(window.player.timeline.position() - 9.0) < 1e-6, timeout=10_000)
+
+
+def test_search_field_documents_the_source_syntax(qtbot: QtBot) -> None:
+    from reelseek.desktop.search_bar import SearchBarWidget
+
+    bar = SearchBarWidget()
+    qtbot.addWidget(bar)
+    tip = bar.field.toolTip()
+    assert all(s in tip for s in ("said:", "written:", "sub:", "seen:", '"quoted words"'))
+    bar.stop()
