@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -225,6 +226,13 @@ class Library:
                 self.store.set_status(f.id, PENDING)
         todo = [f for f in self.store.files(status=PENDING) if f.folder_id in folder_ids]
         vi = self.vector_index(mid)
+        last: list[IndexProgress] = []  # the visual pass's final snapshot, repeated after the words
+
+        def visual_progress(p: IndexProgress) -> None:
+            last[:] = [p]
+            if progress:
+                progress(p)
+
         if not todo:
             vi.save(self.store.generation(mid))
             self._mark_complete(mid)
@@ -233,17 +241,21 @@ class Library:
             config = self._indexer_config or IndexerConfig(
                 sample_every=self.settings.sample_every, max_every=self.settings.max_sample_every
             )
-            Indexer(self.store, vi, emb, config).run(todo, progress=progress, cancel=cancel, pause=pause, report=report)
+            Indexer(self.store, vi, emb, config).run(
+                todo, progress=visual_progress, cancel=cancel, pause=pause, report=report
+            )
             self._mark_complete(mid)
-        if (self.settings.words if words is None else words) and not (cancel and cancel.is_set()):
+        words_run = (self.settings.words if words is None else words) and not (cancel and cancel.is_set())
+        if words_run:
             from .words.library_hooks import words_pass
 
             words_pass(
                 self, folder_ids, progress=progress, cancel=cancel, pause=pause, report=report, only=words_sources
             )
-        if progress and (not todo or report.words_files):
-            phase = "cancelled" if report.cancelled else "finished"
-            progress(IndexProgress(0, 0, None, 0.0, 0.0, report.elapsed, phase=phase))
+        if progress and (not todo or words_run):
+            # The run ends as the visual pass ended (its file counts), after the words.
+            final = last[0] if last else IndexProgress(0, 0, None, 0.0, 0.0, 0.0)
+            progress(dataclasses.replace(final, current=None, phase="cancelled" if report.cancelled else "finished"))
         return report
 
     def _mark_complete(self, mid: str) -> None:
