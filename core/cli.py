@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
         type=positive_seconds,
         help="allow sampling as sparse as this when only keyframes then need decoding (faster)",
     )
+    ix.add_argument(
+        "--no-words", action="store_true", help="skip the words pass (subtitles, speech, on-screen text) this run"
+    )
+    ix.add_argument(
+        "--words-sources",
+        help="words sources for this run: subtitle,said,written (default: settings, all three)",
+    )
     ix.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     ix.add_argument(
         "--cluster",
@@ -87,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--ext", action="append", default=[], help="only this file type (e.g. mov)")
     se.add_argument("--online-only", action="store_true", help="leave out files on unplugged drives")
     se.add_argument("--single-stage", action="store_true", help=argparse.SUPPRESS)
+    se.add_argument(
+        "--source",
+        help="only these sources answer: seen,said,written,subtitle (or start the text with said: written: sub: seen:)",
+    )
     se.add_argument("--json", action="store_true", help="print a JSON list of moments")
     se.add_argument("--seconds", action="store_true", help="show HH:MM:SS.mmm from the file start, not source timecode")
     se.add_argument(
@@ -116,11 +127,14 @@ def _parser() -> argparse.ArgumentParser:
     cli_export.add_parser(sub)  # export, collections
 
     fo = sub.add_parser("folders", help="list, add or remove watched folders")
-    fo.add_argument("action", choices=["list", "add", "remove"], nargs="?", default="list")
-    fo.add_argument("paths", nargs="*")
+    fo.add_argument("action", choices=["list", "add", "remove", "words"], nargs="?", default="list")
+    fo.add_argument("paths", nargs="*", help="folders; for `words`: on|off then folders")
     _wait_options(fo)
     cli_doctor.add_parser(sub)
     _wait_options(sub.choices["doctor"])
+    from . import cli_words
+
+    cli_words.add_parser(sub)
     return p
 
 
@@ -162,7 +176,7 @@ class _ProgressBar:
         line = (
             f"[{bar}] {p.files_done}/{p.files_total} files  {p.rate:5.1f} video-s/s  ETA {eta_s}  "
             + (f"nodes:{nodes}  " if nodes else "")
-            + f"{p.phase if p.phase != 'indexing' else ''}{name}"
+            + f"{p.phase + ' ' if p.phase != 'indexing' else ''}{name}"
         )
         if self.tty:
             cols = 120
@@ -196,6 +210,15 @@ def cmd_index(args: argparse.Namespace) -> int:
         lib.settings.sample_every = args.every
     if args.max_every:
         lib.settings.max_sample_every = max(args.max_every, lib.settings.sample_every)
+    words_sources = None
+    if args.words_sources:
+        from .words.sources import parse_sources
+
+        try:
+            words_sources = [s for s in parse_sources(args.words_sources) if s != "seen"]
+        except ValueError as e:
+            print(f"reelseek-cli: {e}", file=sys.stderr)
+            return 2
     cancel = threading.Event()
 
     def on_sigint(signum, frame):  # type: ignore[no-untyped-def]
@@ -221,7 +244,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     old = signal.signal(signal.SIGINT, on_sigint)
     try:
         report = lib.index(
-            args.paths or None, progress=None if args.quiet else _ProgressBar(), cancel=cancel, cluster=cluster
+            args.paths or None,
+            progress=None if args.quiet else _ProgressBar(),
+            cancel=cancel,
+            cluster=cluster,
+            words=False if args.no_words else None,
+            words_sources=words_sources,
         )
     except ModelError as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
@@ -246,6 +274,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         "cancelled": report.cancelled,
         "video_seconds": round(report.video_seconds, 3),
         "elapsed": round(report.elapsed, 3),
+        "words": {
+            "files": report.words_files,
+            "lines": report.words_lines,
+            "errors": [{"path": p, "error": e} for p, e in report.words_errors],
+        },
     }
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -262,6 +295,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         )
         for p, e in report.errors:
             print(f"  error: {p}: {e}")
+        if report.words_files or report.words_errors:
+            print(f"words: read {report.words_files} file(s), {report.words_lines} line(s)")
+            for path, reason in report.words_errors:
+                print(f"  words error: {path}: {reason}")
         if report.cancelled:
             print("stopped early: run the same command again to continue")
     return 0
@@ -283,7 +320,14 @@ def cmd_search(args: argparse.Namespace) -> int:
         if not p.exists():
             print(f"reelseek-cli: file not found: {p}", file=sys.stderr)
             return 2
-    query = Query(text=args.text, images=tuple(args.image), clips=tuple(args.clip))
+    from .words.sources import parse_sources
+
+    try:
+        sources = parse_sources(args.source) if args.source else ()
+    except ValueError as e:
+        print(f"reelseek-cli: {e}", file=sys.stderr)
+        return 2
+    query = Query(text=args.text, images=tuple(args.image), clips=tuple(args.clip), sources=sources)
     filters = Filters(
         folders=tuple(str(Path(f).expanduser().resolve()) for f in args.folder),
         min_duration=args.min_duration,
@@ -313,7 +357,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("no good match: the best moments below look like background noise")
     for i, m in enumerate(result.moments, 1):
         off = "  [offline]" if m.offline else ""
-        print(f"{i:3d}. {_span(m, args.seconds)}  {m.score:.3f}  {m.path}{off}")
+        print(f"{i:3d}. {_span(m, args.seconds)}  {m.confidence:.3f}  [{'+'.join(m.sources)}]  {m.path}{off}")
+        for a, _b, text, src in m.words:
+            print(f"       {timecode(a) if args.seconds else m.clock.tc(a)}  {src}: {text}")
     return 0
 
 
@@ -350,6 +396,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"model: {st.model_id}   segments: {st.segments}")
     print("files: " + ", ".join(f"{k} {v}" for k, v in st.counts.items()))
+    words = st.words or {}
+    for source, counts in sorted(words.get("counts", {}).items()):  # type: ignore[attr-defined]
+        print(f"words {source}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for w in words.get("errors", []):  # type: ignore[attr-defined]
+        print(f"words error: {w['path']}: {w['source']}: {w['error']}")
     for f in st.folders:
         print(f"folder: {f}{'' if os.path.isdir(f) else '  (offline)'}")
     for p, e in st.errors:
@@ -450,6 +501,10 @@ def cmd_folders(args: argparse.Namespace) -> int:
         elif args.action == "remove":
             for p in args.paths:
                 lib.remove_folder(p)
+        elif args.action == "words":
+            from .cli_words import folders_words
+
+            return folders_words(lib, args.paths)
         for f in lib.folders():
             state = "online" if f.online else "offline"
             print(f"{f.path}  [{state}]  {f.done}/{f.files} indexed, {f.errors} error(s)")
@@ -467,6 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    from . import cli_words
     from .lock import set_owner_label
     from .store import StoreError
 
@@ -479,6 +535,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "models": cmd_models,
         "folders": cmd_folders,
         "doctor": cli_doctor.run,
+        "transcript": cli_words.run,
     }
     if args.command in ("export", "collections"):
         from . import cli_export

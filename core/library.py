@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -370,12 +371,16 @@ class Library:
         cancel: threading.Event | None = None,
         pause: threading.Event | None = None,
         cluster: ClusterConfig | None = None,
+        words: bool | None = None,
+        words_sources: list[str] | None = None,
     ) -> IndexReport:
         """Scan the folders (given ones are added as watched folders) and embed what is pending.
 
         Holds the writer lock throughout; afterwards the database is backed up (if it changed).
         With ``cluster``, decoding and embedding run on Ray workers (core/cluster.py) while this
-        process scans and commits, exactly as a local run does.
+        process scans and commits, exactly as a local run does. Then, unless ``words`` (default:
+        the settings) is off, the words pass reads subtitles, speech and on-screen text of the
+        indexed files (footage is searchable by look first).
         """
         if cluster is not None:
             from .cluster import connect
@@ -385,7 +390,7 @@ class Library:
             for vi in self._vindexes.values():
                 self._sync_index(vi)
                 vi.remove_stale_temps()
-            report = self._index(paths, progress, cancel, pause, cluster)
+            report = self._index(paths, progress, cancel, pause, cluster, words, words_sources)
             self._backup()
             return report
 
@@ -396,6 +401,8 @@ class Library:
         cancel: threading.Event | None,
         pause: threading.Event | None,
         cluster: ClusterConfig | None = None,
+        words: bool | None = None,
+        words_sources: list[str] | None = None,
     ) -> IndexReport:
         from .indexer import Indexer, IndexerConfig
 
@@ -419,26 +426,44 @@ class Library:
             # The first run leaves its trace at once: a database that later turns up blank
             # (its WAL lost after a kill) beside this file is recognised as a lost library.
             vi.save()
+        last: list[IndexProgress] = []  # the visual pass's final snapshot, repeated after the words
+
+        def visual_progress(p: IndexProgress) -> None:
+            last[:] = [p]
+            if progress:
+                progress(p)
+
         if not todo:
             if vi.dirty:
                 vi.save()
             self._mark_complete(mid)
-            if progress:
-                progress(IndexProgress(0, 0, None, 0.0, 0.0, 0.0, phase="finished"))
-            return report
-        config = self._indexer_config or IndexerConfig(
-            sample_every=self.settings.sample_every, max_every=self.settings.max_sample_every
-        )
-        if cluster is not None:
-            from .cluster import ClusterIndexer
-            from .models import get_spec
-
-            runner = ClusterIndexer(self.store, vi, get_spec(mid), self.paths.models, config, cluster)
-            runner.run(todo, progress=progress, cancel=cancel, pause=pause, report=report)
         else:
-            emb = self.load_model(mid)
-            Indexer(self.store, vi, emb, config).run(todo, progress=progress, cancel=cancel, pause=pause, report=report)
-        self._mark_complete(mid)
+            config = self._indexer_config or IndexerConfig(
+                sample_every=self.settings.sample_every, max_every=self.settings.max_sample_every
+            )
+            if cluster is not None:
+                from .cluster import ClusterIndexer
+                from .models import get_spec
+
+                runner = ClusterIndexer(self.store, vi, get_spec(mid), self.paths.models, config, cluster)
+                runner.run(todo, progress=visual_progress, cancel=cancel, pause=pause, report=report)
+            else:
+                emb = self.load_model(mid)
+                Indexer(self.store, vi, emb, config).run(
+                    todo, progress=visual_progress, cancel=cancel, pause=pause, report=report
+                )
+            self._mark_complete(mid)
+        words_run = (self.settings.words if words is None else words) and not (cancel and cancel.is_set())
+        if words_run:
+            from .words.library_hooks import words_pass
+
+            words_pass(
+                self, folder_ids, progress=progress, cancel=cancel, pause=pause, report=report, only=words_sources
+            )
+        if progress and (not todo or words_run):
+            # The run ends as the visual pass ended (its file counts), after the words.
+            final = last[0] if last else IndexProgress(0, 0, None, 0.0, 0.0, 0.0)
+            progress(dataclasses.replace(final, current=None, phase="cancelled" if report.cancelled else "finished"))
         return report
 
     def _backup(self) -> None:
@@ -498,16 +523,24 @@ class Library:
             query = Query(text=query)
         if query.is_empty():
             raise LibraryError("empty query: type a description, or drop an image or a clip")
+        from .words.search import fused_search  # words (said / written / subtitle) fused with seen
+
         searcher = self.searcher()
         self.vector_index(searcher.model_id)  # follows another process's commits, in memory
-        result = searcher.search(query, limit=limit, filters=filters, two_stage=two_stage)
+        try:
+            result = fused_search(self, query, limit=limit, filters=filters, two_stage=two_stage)
+        except ValueError as e:
+            raise LibraryError(str(e)) from e
         tcs = store_collections.source_timecodes(self.store, [m.file_id for m in result.moments])
         result.moments = [replace(m, source_tc=tcs.get(m.file_id)) for m in result.moments]
         return result
 
     # -- reporting -----------------------------------------------------------------------------
     def status(self) -> LibraryStatus:
+        from .words.library_hooks import words_status
+
         return LibraryStatus(
+            words=words_status(self),
             counts=self.store.status_counts(),
             errors=self.store.errors(),
             folders=[p for _, p in self.store.folders()],

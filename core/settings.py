@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 SETTINGS_VERSION = 1
@@ -21,6 +21,8 @@ class Settings:
     thumb_cache_mb: int = 512  # thumbnail cache size limit
     rescan_interval_s: int = 300  # periodic rescan for drives without reliable file events
     timecode_display: str = "smpte"  # "smpte": source HH:MM:SS:FF; "seconds": HH:MM:SS.mmm from 0
+    words: bool = True  # read subtitles / speech / on-screen text after the visual pass
+    words_sources: list[str] = field(default_factory=lambda: ["subtitle", "said", "written"])
     version: int = SETTINGS_VERSION
 
     @classmethod
@@ -60,6 +62,10 @@ class Settings:
             raise ValueError("thumbnail cache must be at least 16 MB")
         if self.timecode_display not in ("smpte", "seconds"):
             raise ValueError(f"timecode_display must be smpte or seconds, not {self.timecode_display!r}")
+        if not isinstance(self.words_sources, list) or any(
+            s not in ("subtitle", "said", "written") for s in self.words_sources
+        ):
+            raise ValueError(f"words_sources must list some of subtitle, said, written, not {self.words_sources!r}")
         if int(self.rescan_interval_s) < 10:
             raise ValueError("rescan interval must be at least 10 seconds")
 

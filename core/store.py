@@ -22,7 +22,7 @@ from .types import DONE, ERROR, INDEXING, OFFLINE, PENDING, STATUSES
 if TYPE_CHECKING:
     from .media_timecode import SourceTimecode
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def path_key(path: str | os.PathLike[str]) -> bytes:
@@ -160,9 +160,21 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["segments"].create_index(["model_id"])
 
 
-# v3: source timecode columns on files, collections and their items (store_collections.migrate is
-# idempotent, so renumbering it is safe).
-_MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: store_collections.migrate}
+def _v4(db: sqlite_utils.Database) -> None:
+    # Words (subtitles, speech, on-screen text): lines, their FTS5 index, per-file status.
+    from .store_words import migrate_words
+
+    migrate_words(db)
+
+
+# v3: source timecode columns on files, collections and their items; v4: words. Both steps are
+# idempotent (CREATE ... IF NOT EXISTS, columns checked before ALTER).
+_MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
+    1: _v1,
+    2: _v2,
+    3: store_collections.migrate,
+    4: _v4,
+}
 
 
 class StoreError(Exception):

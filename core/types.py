@@ -47,6 +47,7 @@ class Query:
     image_weight: float = 1.0
     clip_weight: float = 1.0
     negative_weight: float = 0.5
+    sources: tuple[str, ...] = ()  # seen / said / written / subtitle that may answer; () = all
 
     def is_empty(self) -> bool:
         return not (self.text.strip() or self.images or self.clips)
@@ -65,6 +66,9 @@ class Moment:
     confidence: float = 0.0  # calibrated 0..1 against the library's background scores
     offline: bool = False
     duration: float = 0.0  # of the whole file
+    sources: tuple[str, ...] = ("seen",)  # which of seen / said / written / subtitle matched
+    # Matched words with their times: (start, end, text, source), in time order.
+    words: tuple[tuple[float, float, str, str], ...] = ()
     source_tc: SourceTimecode | None = None  # the file's start timecode and exact rate (Library.search fills it)
 
     @property
@@ -94,6 +98,8 @@ class Moment:
             "best_time": round(self.best_time, 3),
             "offline": self.offline,
             "file_id": self.file_id,
+            "sources": list(self.sources),
+            "words": [{"start": round(a, 3), "end": round(b, 3), "text": t, "source": s} for a, b, t, s in self.words],
         }
 
 
@@ -115,7 +121,7 @@ class IndexProgress:
     video_seconds_total: float
     elapsed: float  # wall seconds since the run started
     errors: int = 0
-    phase: str = "indexing"  # "scanning" | "indexing" | "finished" | "cancelled"
+    phase: str = "indexing"  # "scanning" | "indexing" | "words" | "paused" | "finished" | "cancelled"
     # Cluster runs: (node, video-seconds embedded per wall-second) for each node that answered.
     nodes: tuple[tuple[str, float], ...] = ()
 
@@ -142,6 +148,9 @@ class IndexReport:
     cancelled: bool = False
     video_seconds: float = 0.0
     elapsed: float = 0.0
+    words_files: int = 0  # files whose words (subtitles, speech, on-screen text) were read this run
+    words_lines: int = 0
+    words_errors: list[tuple[str, str]] = field(default_factory=list)  # (path, "source: reason")
 
 
 @dataclass
@@ -151,6 +160,7 @@ class LibraryStatus:
     folders: list[str]
     segments: int
     model_id: str | None
+    words: dict[str, object] = field(default_factory=dict)  # see words.library_hooks.words_status
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -159,4 +169,5 @@ class LibraryStatus:
             "folders": self.folders,
             "segments": self.segments,
             "model": self.model_id,
+            "words": self.words,
         }

@@ -239,8 +239,8 @@ class IndexWorker(QObject):
         if p.files_done > self._last_done and self._last_current:
             self.file_done.emit(self._last_current)
         self._last_done, self._last_current = p.files_done, p.current
-        if p.phase in ("indexing", "scanning") and self._state not in (PAUSED,):
-            self._set_state(INDEXING if p.phase == "indexing" else SCANNING)
+        if p.phase in ("indexing", "scanning", "words") and self._state not in (PAUSED,):
+            self._set_state(SCANNING if p.phase == "scanning" else INDEXING)
         self.progress.emit(p)
 
     def _set_state(self, state: str) -> None:

@@ -35,6 +35,7 @@ from reelseek.desktop.selects_wiring import SelectsWiring
 from reelseek.desktop.settings_dialog import SettingsDialog
 from reelseek.desktop.status_widget import ErrorListDialog, IndexStatusWidget
 from reelseek.desktop.thumbnails import ThumbnailLoader
+from reelseek.desktop.transcript_panel import TranscriptPanelWidget
 from reelseek.desktop.watcher import FolderWatcher
 from reelseek.desktop.welcome import WelcomeWidget
 
@@ -100,7 +101,15 @@ class MainWindow(QMainWindow):
         self.results.setMinimumWidth(250)
         self.splitter.addWidget(self.folders)
         self.splitter.addWidget(self.results)
-        self.splitter.addWidget(self.player)
+        self.transcript = TranscriptPanelWidget(library, self)
+        self.transcript.follow(self.player.position)
+        self.player_column = QSplitter(Qt.Orientation.Vertical)  # the player over its transcript
+        self.player_column.setChildrenCollapsible(True)
+        self.player_column.addWidget(self.player)
+        self.player_column.addWidget(self.transcript)
+        self.player_column.setStretchFactor(0, 3)
+        self.player_column.setStretchFactor(1, 1)
+        self.splitter.addWidget(self.player_column)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([230, 560, 480])
@@ -209,6 +218,8 @@ class MainWindow(QMainWindow):
         self.index_status.pause_toggled.connect(self._on_index_status_pause_toggled)
         self.index_status.errors_clicked.connect(self._on_index_status_errors_clicked)
         self.player.playback_error.connect(lambda msg: self.notice.show_notice(msg, "warning"))
+        self.player.moment_loaded.connect(self.transcript.load_moment)
+        self.transcript.seek_requested.connect(self.player.seek)
 
     # --- public actions (also what tests drive) ----------------------------------------------
 
@@ -256,6 +267,7 @@ class MainWindow(QMainWindow):
         self.thumbnails.shutdown()
         self.library_ctl.shutdown()
         self.selects.shutdown()
+        self.transcript.shutdown()
         self.player.shutdown()
 
     # --- events -----------------------------------------------------------------------------

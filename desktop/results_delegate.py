@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from reelseek.core.timecode import clock
 from reelseek.core.types import Moment
-from reelseek.desktop import theme
+from reelseek.desktop import source_badges, theme
 from reelseek.desktop.results_model import ResultsModel
 
 CARD_WIDTH = 232
@@ -72,6 +72,7 @@ class ResultCardDelegate(QStyledItemDelegate):
         )
         self._paint_thumbnail(painter, thumb, pixmap, moment)
         range_text = str(index.data(ResultsModel.RangeTextRole) or "")
+        source_badges.paint(painter, thumb, moment)  # seen / said / written / sub, and the matched words
         self._paint_text(painter, option, thumb, moment, str(index.data() or ""), range_text)
         painter.restore()
 

@@ -109,7 +109,14 @@ class ResultsModel(QAbstractListModel):
             return Path(m.path).name
         if role == Qt.ItemDataRole.ToolTipRole:
             state = " (offline)" if m.offline else ""
-            return f"{m.path}{state}\n{self.range_text(m)} ({m.clock.rate.label} fps)\nscore {m.score:.3f}"
+            from reelseek.desktop import source_badges
+
+            words = source_badges.tooltip(m)
+            base = (
+                f"{m.path}{state}\n{self.range_text(m)} ({m.clock.rate.label} fps)\n"
+                f"score {m.score:.3f}  ({'+'.join(m.sources)})"
+            )
+            return base + (f"\n{words}" if words else "")
         if role == self.RangeTextRole:
             return self.range_text(m)
         if role == self.MomentRole:

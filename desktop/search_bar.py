@@ -79,6 +79,11 @@ class SearchBarWidget(QWidget):
         self.field.setPlaceholderText(
             "Describe a moment… e.g. red circle on grass -night   (or drop a still or a clip)"
         )
+        self.field.setToolTip(
+            "Words said, written on screen or subtitled are searched too.\n"
+            '"quoted words" match as a phrase;  -word leaves it out.\n'
+            'Only one source: said:"out of time"   written:SC 12   sub:hello   seen:red car'
+        )
         self.field.setClearButtonEnabled(True)
         self.field.textEdited.connect(self._on_field_text_edited)
         self.field.returnPressed.connect(self._on_field_return_pressed)

@@ -33,6 +33,10 @@ def progress_text(p: IndexProgress) -> str:
     """``Indexing beach.mp4 · 3 of 12 · 14.2 video-s/s · ETA 0:42``."""
     if p.phase == "scanning":
         return "Scanning folders…"
+    if p.phase == "words":  # the words pass after the visual one: subtitles, speech, on-screen text
+        name = Path(p.current).name if p.current else ""
+        n = min(p.files_total, p.files_done + (1 if p.current else 0))
+        return " · ".join([f"Reading words in {name}" if name else "Reading words", f"{n} of {p.files_total}"])
     name = Path(p.current).name if p.current else ""
     n = min(p.files_total, p.files_done + (1 if p.current else 0))
     parts = [f"Indexing {name}" if name else "Indexing", f"{n} of {p.files_total}"]

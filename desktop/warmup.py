@@ -66,10 +66,37 @@ def _preload_torch_libraries() -> None:
             log.debug("preloading %s failed; import torch will load it", name)
 
 
+def _preload_onnxruntime() -> None:
+    # onnxruntime (OCR, the speech VAD) must be imported before usearch (core/index.py says why);
+    # doing it here, with its libraries dlopen-ed first, keeps that import inside the model load.
+    if not sys.platform.startswith("linux") or "onnxruntime" in sys.modules:
+        return
+    spec = importlib.util.find_spec("onnxruntime")
+    if spec is None or spec.origin is None:
+        return
+    folder = os.path.join(os.path.dirname(spec.origin), "capi")
+    try:
+        libc = ctypes.CDLL(None)
+        dlopen = libc.dlopen
+    except (OSError, AttributeError):
+        return
+    dlopen.restype = ctypes.c_void_p
+    dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    for name in sorted(os.listdir(folder)):
+        if name.startswith("libonnxruntime") and ".so" in name:
+            dlopen(os.path.join(folder, name).encode(), 0x2)
+
+
 def _import_heavy_modules() -> None:
     _preload_torch_libraries()
+    _preload_onnxruntime()
+    import contextlib
+
     import open_clip  # noqa: F401 - imported here on purpose, see the module docstring
     import torch  # noqa: F401
+
+    with contextlib.suppress(ImportError):
+        import onnxruntime  # noqa: F401
 
 
 def load_model_gently(library: Library) -> None:
