@@ -6,7 +6,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 
 from reelseek.core.types import Moment
-from reelseek.desktop.timecode import timecode
+from reelseek.core.timecode import timecode
 
 BADGE_COLOURS = {
     "seen": QColor("#4c6ef5"),

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from reelseek.desktop.tasks import TaskRunner
-from reelseek.desktop.timecode import timecode
+from reelseek.core.timecode import timecode
 
 if TYPE_CHECKING:
     from reelseek.core.library import Library
