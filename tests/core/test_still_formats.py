@@ -66,3 +66,18 @@ def test_damaged_heic_is_a_media_error(tmp_path):
     with pytest.raises(media.MediaError, match="not an image"):
         media.load_image(text, 64)
     assert not is_still_image(text)
+
+
+def test_heic_orientation_is_applied_once_like_a_jpeg(tmp_path):
+    # iPhones shoot portrait as landscape pixels plus an orientation; libheif applies the HEIF
+    # transform and pillow-heif resets EXIF to 1, so read_still must not rotate a second time.
+    img = _picture("RGB", 800, 600)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    img.save(tmp_path / "portrait.jpg", exif=exif.tobytes(), quality=90)
+    pillow_heif.from_pillow(img).save(tmp_path / "portrait.heic", quality=90, exif=exif.tobytes())
+    jpeg = still_images.read_still(tmp_path / "portrait.jpg", 112)
+    heic = still_images.read_still(tmp_path / "portrait.heic", 112)
+    assert jpeg.shape == heic.shape and jpeg.shape[0] > jpeg.shape[1]  # portrait
+    assert np.abs(jpeg.astype(int) - heic.astype(int)).mean() < 12
+    assert heic[10, heic.shape[1] // 2, 0] > 150 and heic[-10, heic.shape[1] // 2, 2] > 150  # red on top
