@@ -81,3 +81,15 @@ def test_heic_orientation_is_applied_once_like_a_jpeg(tmp_path):
     assert jpeg.shape == heic.shape and jpeg.shape[0] > jpeg.shape[1]  # portrait
     assert np.abs(jpeg.astype(int) - heic.astype(int)).mean() < 12
     assert heic[10, heic.shape[1] // 2, 0] > 150 and heic[-10, heic.shape[1] // 2, 2] > 150  # red on top
+
+
+def test_heic_over_pillows_bomb_limit_is_refused_before_decoding(tmp_path, monkeypatch):
+    # libheif decodes whole pictures only (no draft, no strips), so the bomb limit, checked by
+    # Image.open from the header, is what bounds the one full-size copy.
+    path = _write(_picture("RGB", 640, 480), tmp_path / "big.heic")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 640 * 480 // 3)  # errors above twice the limit
+    with pytest.raises(media.MediaError, match="too large"):
+        media.load_image(path, 64)
+    assert not is_still_image(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 640 * 480)
+    assert media.load_image(path, 64).shape == (64, 64, 3)
