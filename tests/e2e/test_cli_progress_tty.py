@@ -18,6 +18,8 @@ from reelseek.core.cli_progress import cells
 from tests.e2e.conftest import cli_env, cli_path
 from tests.synth.videos import make_library
 
+pytestmark = pytest.mark.slow
+
 LONG = "A003_C012_0417XY a very long descriptive clip name straight from the camera card.mp4"
 
 

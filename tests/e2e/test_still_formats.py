@@ -13,6 +13,8 @@ from reelseek.core import media
 from tests.e2e.conftest import run_cli, search_json
 from tests.synth.videos import make_library
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
