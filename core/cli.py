@@ -15,9 +15,10 @@ from pathlib import Path
 
 from . import cli_doctor
 from .cli_args import checked_duration, positive_int, positive_seconds, query_words_first
+from .cli_progress import ProgressBar
 from .errors import EXIT_CODES_HELP, EXIT_USAGE, as_library_error
 from .timecode import timecode
-from .types import Filters, IndexProgress, Query
+from .types import Filters, Query
 
 
 def _duration(text: str) -> float:
@@ -152,42 +153,6 @@ def _wait_seconds(args: argparse.Namespace) -> float | None:
     return None if getattr(args, "wait", False) else 0.0
 
 
-class _ProgressBar:
-    """One line on stderr: files, percentage, video-seconds per second, ETA, current file."""
-
-    def __init__(self, stream=sys.stderr) -> None:  # type: ignore[no-untyped-def]
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.last = 0.0
-
-    def __call__(self, p: IndexProgress) -> None:
-        now = time.monotonic()
-        final = p.phase in ("finished", "cancelled")
-        if not final and now - self.last < (0.2 if self.tty else 5.0):
-            return
-        self.last = now
-        frac = p.video_seconds_done / p.video_seconds_total if p.video_seconds_total else 0.0
-        width = 24
-        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
-        eta = p.eta
-        eta_s = timecode(eta)[:8] if eta is not None else "--:--:--"
-        name = Path(p.current).name if p.current else ""
-        nodes = "".join(f" {n} {r:.1f}" for n, r in p.nodes)
-        line = (
-            f"[{bar}] {p.files_done}/{p.files_total} files  {p.rate:5.1f} video-s/s  ETA {eta_s}  "
-            + (f"nodes:{nodes}  " if nodes else "")
-            + f"{p.phase + ' ' if p.phase != 'indexing' else ''}{name}"
-        )
-        if self.tty:
-            cols = 120
-            self.stream.write("\r" + line[:cols].ljust(cols))
-            if final:
-                self.stream.write("\n")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
 def _library(args: argparse.Namespace, *, readonly: bool = False):  # type: ignore[no-untyped-def]
     from .library import Library
 
@@ -241,11 +206,12 @@ def cmd_index(args: argparse.Namespace) -> int:
             print("reelseek-cli: --workers must be at least 1", file=sys.stderr)
             return 2
         cluster = ClusterConfig(address=args.cluster, path_map=maps, workers=args.workers)
+    bar = None if args.quiet else ProgressBar()
     old = signal.signal(signal.SIGINT, on_sigint)
     try:
         report = lib.index(
             args.paths or None,
-            progress=None if args.quiet else _ProgressBar(),
+            progress=bar,
             cancel=cancel,
             cluster=cluster,
             words=False if args.no_words else None,
@@ -262,6 +228,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"reelseek-cli: {e}", file=sys.stderr)
         return 2
     finally:
+        if bar is not None:
+            bar.close()  # an error or the summary starts on its own line
         signal.signal(signal.SIGINT, old)
         lib.close()
     summary = {

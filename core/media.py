@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .media_frames import encode_jpeg, load_image, read_frame, thumbnail_jpeg, to_model_input
 from .media_io import MediaError
+from .media_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_candidate
 from .media_probe import ProbeInfo, probe
 from .media_sampling import STRATEGIES, SampledFrame, TruncatedMediaError, sample
 
@@ -43,22 +44,6 @@ __all__ = [
     "thumbnail_jpeg",
     "to_model_input",
 ]
-
-VIDEO_EXTENSIONS: frozenset[str] = frozenset(
-    {
-        ".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".mxf", ".mts", ".m2ts", ".ts", ".m2t",
-        ".mpg", ".mpeg", ".m2v", ".vob", ".mod", ".tod", ".wmv", ".asf", ".flv", ".f4v", ".3gp", ".3g2",
-        ".dv", ".dif", ".ogv", ".ogm", ".y4m", ".rm", ".rmvb", ".divx", ".nut",
-    }
-)  # fmt: skip
-IMAGE_EXTENSIONS: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".jfif", ".avif", ".heic"}
-)
-
-
-def is_video_candidate(path: Path) -> bool:
-    """True if the file name has a known video extension (case-insensitive); nothing is read."""
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
 def choose_strategy(info: ProbeInfo, every: float) -> str:

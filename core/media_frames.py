@@ -81,9 +81,9 @@ def _read_image(path: Path, draft: int) -> np.ndarray:
     except OSError as exc:
         if exc.errno is not None:
             raise MediaError(av_error_text(exc)) from None
-        raise MediaError(f"cannot read image: damaged or truncated ({exc})") from None
+        raise MediaError(f"cannot read image: damaged or truncated ({str(exc).strip()})") from None
     except (ValueError, SyntaxError) as exc:  # Pillow plugins raise these on garbage
-        raise MediaError(f"cannot read image: damaged ({exc})") from None
+        raise MediaError(f"cannot read image: damaged ({str(exc).strip()})") from None
 
 
 def read_frame(path: Path, t: float, *, max_width: int = 640) -> np.ndarray:

@@ -3,7 +3,9 @@
 JPEG: Pillow's draft (DCT scaling while decoding). Plain 8-bit PNG: decoded in strips of rows,
 each strip reduced at once (a 13,300² RGBA PNG needed 5.3 GB as full-size copies; in strips
 it needs a few MB). Anything else: decoded once at full size, reduced, and only then
-converted; transparency is flattened after reducing in every case.
+converted; transparency is flattened after reducing in every case. HEIF/HEIC (pillow-heif) is
+in that last group: libheif decodes whole pictures only, so its size is capped by Pillow's bomb
+limit (checked in Image.open, before decoding) and reduced right after the one decode.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ def read_still(path: Path, target: int) -> np.ndarray:
     """
     from PIL import Image
 
+    from .still_formats import register_still_decoders
+
+    register_still_decoders()
     with warnings.catch_warnings():
         # Between Pillow's warning and error limits the decode below stays bounded anyway: the
         # warning would only alarm the editor.

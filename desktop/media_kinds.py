@@ -7,13 +7,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData
-from PySide6.QtGui import QImageReader
 
-VIDEO_EXTENSIONS = frozenset(
-    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mxf", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg"}
-    | {".wmv", ".flv", ".3gp", ".dv", ".ogv"}
-)
-IMAGE_EXTENSIONS = frozenset([".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"])
+# The indexer's own vocabulary: a clip the indexer takes is a clip the window takes.
+from reelseek.core.media_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from reelseek.core.still_formats import is_still_image
+
+__all__ = ["IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "DropKind", "classify", "classify_all", "local_paths"]
 
 
 class DropKind(enum.Enum):
@@ -24,7 +23,11 @@ class DropKind(enum.Enum):
 
 
 def classify(path: Path) -> DropKind:
-    """Classify by what the file is, not only its name: a ``.jpg`` Qt cannot read is not an image."""
+    """Classify by what the file is, not only its name: a ``.jpg`` the search cannot decode is not an image.
+
+    Stills are checked by the decoder the search uses (Pillow with HEIF), not Qt's, which reads
+    neither HEIC nor AVIF.
+    """
     if path.is_dir():
         return DropKind.FOLDER
     if not path.is_file():
@@ -32,7 +35,7 @@ def classify(path: Path) -> DropKind:
     suffix = path.suffix.lower()
     if suffix in VIDEO_EXTENSIONS:
         return DropKind.CLIP
-    if suffix in IMAGE_EXTENSIONS and QImageReader.imageFormat(str(path)):
+    if suffix in IMAGE_EXTENSIONS and is_still_image(path):
         return DropKind.IMAGE
     return DropKind.OTHER
 

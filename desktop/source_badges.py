@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 
-from reelseek.core.types import Moment
 from reelseek.core.timecode import timecode
+from reelseek.core.types import Moment
 
 BADGE_COLOURS = {
     "seen": QColor("#4c6ef5"),

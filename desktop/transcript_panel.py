@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from reelseek.desktop.tasks import TaskRunner
 from reelseek.core.timecode import timecode
+from reelseek.desktop.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from reelseek.core.library import Library
