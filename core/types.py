@@ -66,10 +66,10 @@ class Moment:
     confidence: float = 0.0  # calibrated 0..1 against the library's background scores
     offline: bool = False
     duration: float = 0.0  # of the whole file
+    source_tc: SourceTimecode | None = None  # the file's start timecode and exact rate (Library.search fills it)
     sources: tuple[str, ...] = ("seen",)  # which of seen / said / written / subtitle matched
     # Matched words with their times: (start, end, text, source), in time order.
     words: tuple[tuple[float, float, str, str], ...] = ()
-    source_tc: SourceTimecode | None = None  # the file's start timecode and exact rate (Library.search fills it)
 
     @property
     def clock(self) -> SourceClock:
