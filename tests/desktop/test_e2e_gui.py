@@ -119,13 +119,14 @@ def _record_threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]:
     from reelseek.core import media
     from reelseek.core.index import VectorIndex
     from reelseek.core.models.embedder import Embedder
+    from reelseek.core.models.text_encoder import TextEncoder
     from reelseek.core.store import Store
 
     calls: dict[str, list[int]] = {}
 
     def wrap(owner: object, attr: str, name: str) -> None:
         real = getattr(owner, attr)
-        calls[name] = []
+        calls.setdefault(name, [])
 
         def recorded(*args: object, **kwargs: object) -> object:
             calls[name].append(threading.get_ident())
@@ -135,6 +136,7 @@ def _record_threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]:
 
     wrap(Embedder, "encode_frames", "encode_frames")
     wrap(Embedder, "encode_texts", "encode_texts")
+    wrap(TextEncoder, "encode_texts", "encode_texts")  # text queries run on the torch-free text tower
     wrap(media, "sample_frames", "sample_frames")
     wrap(media, "probe", "probe")
     wrap(media, "load_image", "load_image")
