@@ -144,7 +144,9 @@ class ClusterIndexer:
             emit(None, "finished")
             return report
         ray = connect(self.cluster)
+        t_start = time.monotonic()
         actors = self._start_actors(ray, len(todo))
+        report.workers_start_s = time.monotonic() - t_start
         queue = list(reversed(todo))
         inflight: dict[Any, tuple[Any, FileRow]] = {}
         idle = list(actors)

@@ -151,6 +151,7 @@ class IndexReport:
     words_files: int = 0  # files whose words (subtitles, speech, on-screen text) were read this run
     words_lines: int = 0
     words_errors: list[tuple[str, str]] = field(default_factory=list)  # (path, "source: reason")
+    workers_start_s: float = 0.0  # cluster runs: seconds until every worker had loaded the model
 
 
 @dataclass

@@ -69,8 +69,10 @@ def test_writer_ceiling_benchmark_runs() -> None:
 
     w = writer_ceiling(n_files=4, frames=12, dim=16)
     assert w["files_per_s"] > 0 and w["segments_per_s"] > 0
-    fake = {"local": {"rate": 1.0, "run_s": 2.0}, "ray_1_worker": {"rate": 0.5, "run_s": 4.0, "startup_s": 9.0}}
-    fake |= {"ray_2_workers": {"rate": 0.9, "run_s": 2.2, "startup_s": 9.0}, "writer": w}
+    one = {"rate": 0.5, "steady_rate": 0.6, "run_s": 4.0, "startup_s": 9.0, "workers_start_s": 0.7}
+    fake = {"local": {"rate": 1.0, "run_s": 2.0}, "ray_1_worker": one}
+    fake |= {"ray_2_workers": {**one, "rate": 0.9, "steady_rate": 1.2}, "writer": w}
     fake |= {"scaling": {"per_worker_video_s_per_s": 0.45, "workers_until_writer_bound": 100.0}}
     text = table(fake)
     assert "Ray, 2 workers" in text and "writer binds at ~100 workers" in text
+    assert "| Ray, 2 workers | 0.90 | 1.20 |" in text
