@@ -76,7 +76,9 @@ class ResultsView(QListView):
         elif key == Qt.Key.Key_B and plain:
             moments = self.selected_moments()
             if moments:
-                self.add_to_selects_requested.emit(moments, self.default_collection)
+                # The panel's collection, or the default one before the panel has loaded: B never
+                # asks (an empty name opens the new-collection dialog, meant for the menu's New…).
+                self.add_to_selects_requested.emit(moments, self.default_collection or "Selects")
             event.accept()
             return
         elif key in PLAYER_KEYS and plain:

@@ -42,6 +42,7 @@ class SelectsWiring(QObject):
         self.panel.handles_spin.valueChanged.connect(lambda n: setattr(self.exporter, "handles", int(n)))
 
         view = window.results.view
+        view.default_collection = self.panel.current_collection()  # before the first refresh answers
         view.add_to_selects_requested.connect(self.add)
         view.export_requested.connect(self.export_moments)
         window.player.add_to_selects_requested.connect(lambda m: self.add([m], self.panel.current_collection()))
