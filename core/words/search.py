@@ -112,7 +112,8 @@ def fused_search(
 ) -> SearchResult:
     """The visual search and the words search for one query, fused into one ranked list."""
     wq = parse_words_query(query.text, query.sources)
-    visual_wanted = SEEN in wq.sources and bool(wq.visual_text or query.images or query.clips)
+    # A query of negatives alone ("-night") is still a visual query: away from those words.
+    visual_wanted = SEEN in wq.sources and bool(wq.visual_text or wq.negatives or query.images or query.clips)
     words_wanted = any(s != SEEN for s in wq.sources) and bool(wq.terms)
     if not visual_wanted and not words_wanted:
         raise ValueError('empty query: type words after the source (e.g. said:"out of time")')
