@@ -117,9 +117,22 @@ def test_worker_killed_mid_file_loses_nothing(small_footage: Path, local_home: P
 
 
 def test_killed_driver_resumes_to_the_same_library(small_footage: Path, local_home: Path, tmp_path: Path) -> None:
-    home = tmp_path / "home"
+    # The kill must land between the first and the last commit; on a busy machine a run can
+    # commit everything between two polls, so that attempt proves nothing and is tried again.
+    for attempt in range(3):
+        home = tmp_path / f"home{attempt}"
+        if _kill_driver_mid_run(home, small_footage):
+            break
+    else:
+        pytest.fail("the driver never got killed between its first and its last commit in 3 tries")
+    summary = cluster_index(home, small_footage)
+    assert summary["errors"] == [], summary
+    assert_same_library(snapshot(home), snapshot(local_home))
+
+
+def _kill_driver_mid_run(home: Path, footage: Path) -> bool:
     proc = subprocess.Popen(
-        [cli_path(), "index", str(small_footage), "--cluster", "auto", "--quiet"],
+        [cli_path(), "index", str(footage), "--cluster", "auto", "--quiet"],
         env=cli_env(home),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -130,18 +143,15 @@ def test_killed_driver_resumes_to_the_same_library(small_footage: Path, local_ho
         while time.monotonic() < deadline and proc.poll() is None:
             if _done_files(home) >= 1:
                 break
-            time.sleep(0.2)
-        assert proc.poll() is None, "the run ended before it could be killed"
-        assert _done_files(home) >= 1
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            return False
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert _done_files(home) < 4, "everything was committed before the kill: the test proves nothing"
-    summary = cluster_index(home, small_footage)
-    assert summary["errors"] == [], summary
-    assert_same_library(snapshot(home), snapshot(local_home))
+    return 1 <= _done_files(home) < 4
 
 
 def test_bad_cluster_arguments_are_clear(small_footage: Path, tmp_path: Path) -> None:
