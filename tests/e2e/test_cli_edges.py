@@ -35,7 +35,7 @@ from tests.synth.videos import make_library
     ],
 )
 def test_bad_values_are_refused_with_a_clear_message(tmp_path, args, says):
-    proc = run_cli(tmp_path / "home", *args, check=False, timeout=120)
+    proc = run_cli(tmp_path / "home", *args, check=False, timeout=600)
     assert proc.returncode == 2, proc
     assert says in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
