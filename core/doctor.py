@@ -97,7 +97,7 @@ def _read_meta(sidecar: Path) -> dict[str, object] | None:
 
 def _check_indexes(paths: DataPaths) -> list[IndexCheck]:
     """Each saved vector index against the store: the same segment ids, no more, no fewer."""
-    from usearch.index import Index
+    from .stage1_file import Stage1Error, read
 
     out: list[IndexCheck] = []
     conn = connect_readonly(paths.database)
@@ -111,11 +111,8 @@ def _check_indexes(paths: DataPaths) -> list[IndexCheck]:
             model = str(meta["model_id"])
             ids = {int(r[0]) for r in conn.execute("SELECT id FROM segments WHERE model_id=?", (model,))}
             try:
-                restored = Index.restore(str(index_file), view=True)
-                if restored is None:
-                    raise ValueError("not a usearch index")
-                keys = {int(k) for k in restored.keys}
-            except Exception as e:  # usearch raises RuntimeError/ValueError on a damaged file
+                keys = {int(k) for k in read(index_file, int(meta["dim"])).ids}  # type: ignore[call-overload]
+            except Stage1Error as e:
                 out.append(IndexCheck(str(index_file), model, None, len(ids), False, f"unreadable: {e}"))
                 continue
             missing, extra = len(ids - keys), len(keys - ids)

@@ -45,19 +45,26 @@ def test_search_batch_during_index_loses_nothing(library, tmp_path):
     append_byte(changed)
     queries = tmp_path / "shotlist.txt"
     queries.write_text("\n".join(f"{WORDS[i % 10]} {WORDS[(i * 7) % 10]} {i}" for i in range(150)) + "\n")
-    search = spawn(home, "search", "--batch", queries, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        first = search.stdout.readline()  # type: ignore[union-attr]
-        assert first.strip(), search.stderr.read()  # type: ignore[union-attr]
-        search.send_signal(signal.SIGSTOP)
+    # stderr goes to a file and the rest of stdout is read through the same buffered stream
+    # as the first line: communicate() reads the raw pipe and would drop whatever readline()
+    # had already buffered (a busy machine lets the search print many lines before we read).
+    err_path = tmp_path / "search.stderr"
+    with err_path.open("w") as err_file:
+        search = spawn(home, "search", "--batch", queries, stdout=subprocess.PIPE, stderr=err_file)
         try:
-            summary = run_cli(home, "index", "--json").stdout
+            first = search.stdout.readline()  # type: ignore[union-attr]
+            assert first.strip(), err_path.read_text()
+            search.send_signal(signal.SIGSTOP)
+            try:
+                summary = run_cli(home, "index", "--json").stdout
+            finally:
+                search.send_signal(signal.SIGCONT)
+            out = search.stdout.read()  # type: ignore[union-attr]
+            search.wait(timeout=600)
         finally:
-            search.send_signal(signal.SIGCONT)
-        out, err = search.communicate(timeout=600)
-    finally:
-        if search.poll() is None:
-            search.kill()
+            if search.poll() is None:
+                search.kill()
+    err = err_path.read_text()
     assert search.returncode == 0, err
     assert '"indexed": 3' in summary, summary
     texts = queries.read_text().splitlines()
