@@ -25,6 +25,8 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from reelseek.core.library import Library
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,17 @@ _TORCH_LIBS = (
 )
 
 
+def _dlopen() -> Callable[[bytes, int], int | None] | None:
+    """libc's dlopen, typed; None where there is none (preloading is only an optimisation)."""
+    try:
+        dlopen = ctypes.CDLL(None).dlopen
+    except (OSError, AttributeError):
+        return None
+    dlopen.restype = ctypes.c_void_p
+    dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    return dlopen  # type: ignore[no-any-return]
+
+
 def _preload_torch_libraries() -> None:
     if not sys.platform.startswith("linux") or "torch" in sys.modules:
         return
@@ -49,13 +62,9 @@ def _preload_torch_libraries() -> None:
     if spec is None or spec.origin is None:
         return
     folder = os.path.join(os.path.dirname(spec.origin), "lib")
-    try:
-        libc = ctypes.CDLL(None)
-        dlopen = libc.dlopen
-    except (OSError, AttributeError):
+    dlopen = _dlopen()
+    if dlopen is None:
         return
-    dlopen.restype = ctypes.c_void_p
-    dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
     # RTLD_GLOBAL only for the one library torch itself loads globally; the others stay local,
     # as when import torch loads them, so no symbol of theirs can interpose on another library's.
     rtld_now, rtld_global = 0x2, 0x100
@@ -75,13 +84,9 @@ def _preload_onnxruntime() -> None:
     if spec is None or spec.origin is None:
         return
     folder = os.path.join(os.path.dirname(spec.origin), "capi")
-    try:
-        libc = ctypes.CDLL(None)
-        dlopen = libc.dlopen
-    except (OSError, AttributeError):
+    dlopen = _dlopen()
+    if dlopen is None:
         return
-    dlopen.restype = ctypes.c_void_p
-    dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
     for name in sorted(os.listdir(folder)):
         if name.startswith("libonnxruntime") and ".so" in name:
             dlopen(os.path.join(folder, name).encode(), 0x2)
