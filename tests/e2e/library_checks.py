@@ -4,6 +4,7 @@ every file is found by a clip of itself."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -11,6 +12,21 @@ from reelseek.core.index import VectorIndex
 from reelseek.core.library import Library
 from reelseek.core.types import Query
 from tests.e2e.conftest import TEST_MODEL, cli_env, cli_path
+
+
+def count_rows(db: Path, sql: str = "SELECT COUNT(*) FROM files WHERE status='done'") -> int:
+    """A count read from a library another process is writing (files done by default); 0 while
+    the database does not exist yet or is locked. Read-only: it never creates the file."""
+    if not db.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(conn.execute(sql).fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
 
 
 def spawn(home: Path, *args: object, **popen: object) -> subprocess.Popen[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import cli_env, cli_path, run_cli
+from tests.e2e.library_checks import count_rows
 from tests.synth.videos import make_library
 
 
@@ -102,16 +102,7 @@ def test_summary_counts_right_after_ctrl_c_resume(tmp_path):
     db = home / "library.sqlite3"
 
     def done_count() -> int:
-        if not db.exists():
-            return 0
-        try:
-            conn = sqlite3.connect(db, timeout=1)
-            try:
-                return conn.execute("SELECT COUNT(*) FROM files WHERE status='done'").fetchone()[0]
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            return 0
+        return count_rows(db)
 
     proc = subprocess.Popen(
         [cli_path(), "index", str(root), "--quiet", "--every", "0.25"],

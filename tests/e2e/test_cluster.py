@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.conftest import cli_env, cli_path, run_cli
+from tests.e2e.library_checks import count_rows
 from tests.synth.videos import make_library
 
 pytest.importorskip("ray", reason="the cluster extra (ray) is not installed")
@@ -182,16 +183,4 @@ def test_two_node_cluster_survives_a_lost_node(small_footage: Path, local_home: 
 
 
 def _done_files(home: Path) -> int:
-    import sqlite3
-
-    db = home / "library.sqlite3"
-    if not db.exists():
-        return 0
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        try:
-            return int(con.execute("SELECT count(*) FROM files WHERE status = 'done'").fetchone()[0])
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
+    return count_rows(home / "library.sqlite3")

@@ -13,6 +13,7 @@ import pytest
 
 from reelseek.core.library import Library
 from tests.e2e.conftest import TEST_MODEL, cli_env, cli_path, run_cli
+from tests.e2e.library_checks import count_rows
 from tests.synth.videos import make_library
 
 pytestmark = pytest.mark.slow
@@ -58,16 +59,7 @@ def test_kill_9_at_several_moments_then_resume(tmp_path):
     db = home / "library.sqlite3"
 
     def done_count() -> int:
-        if not db.exists():
-            return 0
-        try:
-            conn = sqlite3.connect(db, timeout=1)
-            try:
-                return conn.execute("SELECT COUNT(*) FROM files WHERE status='done'").fetchone()[0]
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            return 0
+        return count_rows(db)
 
     # Kill while starting up, then each time a few more files have been committed (polling the
     # database, so the moments do not depend on how busy the machine is).

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 
 from reelseek.core.errors import EXIT_DAMAGED
 from tests.e2e.conftest import cli_env, cli_path, run_cli, search_json
-from tests.e2e.library_checks import assert_every_file_findable, assert_index_equals_store
+from tests.e2e.library_checks import assert_every_file_findable, assert_index_equals_store, count_rows
 from tests.synth.videos import make_library
 
 pytestmark = pytest.mark.slow
@@ -87,16 +86,7 @@ def test_damage_is_reported_and_repaired(indexed, tmp_path, kind):
 
 
 def _done(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=1)  # never creates it
-        try:
-            return conn.execute("SELECT COUNT(*) FROM files WHERE status='done'").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
+    return count_rows(db)
 
 
 def test_lost_wal_after_a_kill_is_not_a_silent_empty_library(tmp_path):

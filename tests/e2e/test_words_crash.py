@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import cli_env, cli_path, run_cli
+from tests.e2e.library_checks import count_rows
 from tests.synth.subtitles import long_srt, write_sidecar
 from tests.synth.videos import SceneSpec, write_video
 
@@ -55,14 +56,7 @@ def test_kill_9_during_words_pass_then_resume(tmp_path):
     db = home / "library.sqlite3"
 
     def words_done() -> int:
-        try:
-            conn = sqlite3.connect(db, timeout=1)
-            try:
-                return conn.execute("SELECT COUNT(*) FROM words_status").fetchone()[0]
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            return 0
+        return count_rows(db, "SELECT COUNT(*) FROM words_status")
 
     kills = 0
     for target in (2, 6, 9):
