@@ -108,6 +108,7 @@ class SearchResult:
     moments: list[Moment] = field(default_factory=list)
     no_good_match: bool = False  # True when even the best moment looks like background noise
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    more: list[Moment] = field(default_factory=list)  # the weak tail cut from `moments` (shown on demand)
 
 
 @dataclass(frozen=True)
