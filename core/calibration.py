@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 import os
 import re
 import time
@@ -75,7 +76,9 @@ NULL_QUERIES: tuple[str, ...] = (
 STEEPNESS = 4.0  # confidence 0.94 at twice the ceiling, 0.06 at half of it
 CEILING_QUANTILE = 0.9  # of the null queries' gaps (robust to a null query that really matches)
 GOOD = 0.5  # a moment is a good match from this confidence up (the null ceiling)
-TAIL_FRACTION = 0.5  # moments below this share of the best one's gap are the tail ("more")
+TAIL_FRACTION = 0.5  # with no good match, moments below this share of the best confidence are the tail
+RELATIVE_MID = 0.6  # a moment with this share of the best moment's gap keeps half its confidence
+RELATIVE_WIDTH = 0.06  # ... and the relative factor goes from 0.05 to 0.95 over 0.6 +- 0.18
 REFRESH_GROWTH = 0.1  # recalibrate once the library's segment count moved this much
 MIN_CEILING = 1e-3  # cosine units: a model whose nulls are perfectly flat still needs a scale
 VERSION = 1  # of the sidecar format and of the null-query list
@@ -194,29 +197,48 @@ def save(path: Path, cal: Calibration) -> bool:
         return False
 
 
+def relative(gap: float, best_gap: float) -> float:
+    """How much of the best moment's standing a moment keeps: about 1 from RELATIVE_MID + 3
+    widths up, 0.5 at RELATIVE_MID of the best one's gap, about 0 from half of it down."""
+    if best_gap <= 0.0:
+        return 1.0
+    x = min(max(gap / best_gap, 0.0), 1.0)
+    top = 1.0 / (1.0 + math.exp(-(1.0 - RELATIVE_MID) / RELATIVE_WIDTH))
+    return float(1.0 / (1.0 + math.exp(-(x - RELATIVE_MID) / RELATIVE_WIDTH)) / top)
+
+
 def rate(moments: Sequence[Moment], median: float, cal: Calibration) -> list[Moment]:
-    """The same moments with their calibrated confidence, best first (score order is kept:
-    confidence is monotone in the score, so sorting by either gives one order)."""
-    out = [dataclasses.replace(m, confidence=cal.confidence(m.score, median)) for m in moments]
-    out.sort(key=lambda m: m.score, reverse=True)
-    return out
+    """The moments with their confidence, best first.
+
+    confidence = absolute (gap against the null ceiling) x relative (gap against the best
+    moment's gap). Both grow with the score, so within one result list confidence and score
+    give one order; the best moment's confidence is its absolute one (that decides "no good
+    match"), and moments far weaker than the best (a red square for "a red circle" when red
+    circles exist) drop instead of all reading 99%.
+    """
+    ordered = sorted(moments, key=lambda m: m.score, reverse=True)
+    if not ordered:
+        return []
+    best_gap = ordered[0].score - median
+    return [
+        dataclasses.replace(m, confidence=cal.confidence(m.score, median) * relative(m.score - median, best_gap))
+        for m in ordered
+    ]
 
 
-def cut_tail(moments: Sequence[Moment], median: float) -> tuple[list[Moment], list[Moment]]:
+def cut_tail(moments: Sequence[Moment]) -> tuple[list[Moment], list[Moment]]:
     """Split rated moments (best first) into the head to show and the tail kept for "more".
 
-    With a good best moment, the head is every good moment that keeps TAIL_FRACTION of the best
-    one's gap above the background. With none good (no good match), it is the closest ones
-    within that fraction, for "show the closest anyway". The best moment is always in the head.
+    With a good best moment the head is every good moment (confidence >= GOOD). With none
+    good (no good match) it is the closest ones, down to half the best one's confidence, for
+    "show the closest anyway". The best moment is always in the head; the list is cut once.
     """
     if not moments:
         return [], []
-    best = moments[0]
-    floor = median + TAIL_FRACTION * max(best.score - median, 0.0)
-    good = best.confidence >= GOOD
-    head = [best]
+    best = moments[0].confidence
+    floor = GOOD if best >= GOOD else best * TAIL_FRACTION
+    head = [moments[0]]
     tail: list[Moment] = []
     for m in moments[1:]:
-        keep = not tail and m.score >= floor and (m.confidence >= GOOD or not good)
-        (head if keep else tail).append(m)
+        (head if not tail and m.confidence >= floor else tail).append(m)
     return head, tail

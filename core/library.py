@@ -499,6 +499,17 @@ class Library:
         self.vector_index(mid)  # follows another process's commits, in memory
         return self.searcher(mid).calibration().to_json()
 
+    def saved_calibration(self) -> dict[str, object] | None:
+        """The calibration already at hand (in memory or saved), never computed here: cheap
+        enough for the GUI's status refreshes."""
+        from .calibration import load, sidecar_path
+
+        mid = self.search_model()
+        s = self._searchers.get(mid)
+        cal = s._calibration if s is not None else None
+        cal = cal or load(sidecar_path(self.paths.data, mid), mid)
+        return cal.to_json() if cal is not None else None
+
     def _mark_complete(self, mid: str) -> None:
         if not self.store.has_status(PENDING) and self.store.get_meta("complete_model") != mid:
             self.store.set_meta("complete_model", mid)
@@ -569,6 +580,7 @@ class Library:
             folders=[p for _, p in self.store.folders()],
             segments=self.store.segment_count(self.search_model()),
             model_id=self.model_id(),
+            calibration=self.saved_calibration(),
         )
 
     def files(self, status: str | None = None) -> list[FileInfo]:

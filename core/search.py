@@ -171,7 +171,7 @@ class Searcher:
         timings = timings if timings is not None else {}
         moments, median = self.raw_moments(q, limit=limit, filters=filters, two_stage=two_stage, timings=timings)
         rated = calibration.rate(moments, median, self.calibration())
-        head, tail = calibration.cut_tail(rated, median)
+        head, tail = calibration.cut_tail(rated)
         no_match = not head or head[0].confidence < calibration.GOOD
         return SearchResult(moments=head, no_good_match=no_match, timings=timings, more=tail)
 

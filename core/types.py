@@ -163,9 +163,11 @@ class LibraryStatus:
     segments: int
     model_id: str | None
     words: dict[str, object] = field(default_factory=dict)  # see words.library_hooks.words_status
+    calibration: dict[str, object] | None = None  # see calibration.Calibration.to_json
 
     def to_json(self) -> dict[str, object]:
         return {
+            "calibration": self.calibration,
             "counts": self.counts,
             "errors": [{"path": p, "error": e} for p, e in self.errors],
             "folders": self.folders,

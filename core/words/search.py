@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..calibration import GOOD
 from ..store import OFFLINE, fs_path
 from ..store_words import LineHit, WordsStore
 from ..types import Filters, Moment, Query, SearchResult
@@ -131,7 +132,10 @@ def fused_search(
     # A words hit is exact evidence (every typed term is in the line): its probability is
     # always above calibration.GOOD, so a query with one is never "no good match".
     moments = fuse(visual.moments, found, per_file=PER_FILE, limit=limit)
-    return SearchResult(moments, no_good_match=False, timings=timings, more=visual.more)
+    # Visual moments that only look like noise for this query are the tail, not the answer.
+    head = [m for m in moments if m.confidence >= GOOD]
+    tail = [m for m in moments if m.confidence < GOOD]
+    return SearchResult(head, no_good_match=False, timings=timings, more=tail + visual.more)
 
 
 def _more(visual: SearchResult, limit: int) -> list[Moment]:
