@@ -488,8 +488,8 @@ class Library:
             return
         try:
             self.searcher(mid).calibration()
-        except Exception:
-            log.exception("calibration after indexing failed; searches compute it when needed")
+        except Exception as e:  # e.g. a cluster driver without the model's weights
+            log.warning("calibration after indexing failed (searches compute it when needed): %s", e)
 
     def calibration(self) -> dict[str, object] | None:
         """What the search model's calibration found (for status), or None with nothing indexed."""
