@@ -1,8 +1,8 @@
 """False "good match" / false "no good match" rates of the calibrated confidence on a generated library.
 
 Run: ``python -m tests.synth.confidence_rates [n_videos seed codecs]`` (builds a library in a
-temporary folder, indexes it with the test model through the real CLI, prints the rates as JSON). tests/e2e/test_confidence.py
-asserts the same figures against fixed thresholds; docs/search.md records them.
+temporary folder, indexes it with the test model through the real CLI, prints the rates as JSON).
+tests/e2e/test_confidence.py asserts the same figures against fixed thresholds; docs/search.md records them.
 """
 
 from __future__ import annotations
