@@ -99,4 +99,3 @@ def test_status_shows_the_calibration_and_it_follows_the_library(tmp_path):
     assert again["generation"] == second["generation"] and again["null_ceiling"] == pytest.approx(
         second["null_ceiling"], abs=1e-4
     )
-
