@@ -58,11 +58,7 @@ def queries(videos: Sequence[VideoSpec]) -> dict[str, list[str]]:
     in_domain = [s.caption() for s in scenes] + sorted({article(f"{c} {s}") for c, s in pairs})
     # Near misses: a colour-shape pair no scene shows (held-out pairs and wrong colours),
     # with words the model knows; partial answers (the shape in another colour) exist.
-    near = [
-        canonical_caption(c, s, BACKGROUNDS[(i * 5) % len(BACKGROUNDS)])
-        for i, (c, s) in enumerate((c, s) for c in COLOURS for s in SHAPES)
-        if (c, s) not in pairs
-    ]
+    near = [canonical_caption(c, s, b) for c in COLOURS for s in SHAPES for b in BACKGROUNDS if (c, s) not in pairs]
     return {
         "in_domain": in_domain,
         "near_miss": near,
