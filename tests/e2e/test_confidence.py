@@ -14,18 +14,29 @@ from tests.synth.videos import make_library
 
 pytestmark = pytest.mark.slow
 
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The docs' first library (12 videos, seed 5, H.264), indexed without the words pass: the
+    rates measure the visual confidence, and a words pass would only slow this down."""
+    root = tmp_path_factory.mktemp("footage")
+    videos = make_library(root, n_videos=12, codecs=("h264",), seed=5)
+    home = tmp_path_factory.mktemp("home")
+    run_cli(home, "index", root, "--quiet", "--no-words")
+    return home, root, videos
+
 # Thresholds (docs/search.md "Confidence"): measured on three generated libraries with the
 # test model, every set scored 0 false answers except near misses; each bound below allows a
-# few queries of slack (one query is 1.4% of in_domain, ~8% of the 12-query sets) so another
+# few queries of slack (4 of the 70 in_domain queries, 2 of each 12-query set) so another
 # seed's unlucky scene cannot fail CI, and each still fails if calibration broke: without the
 # null-query ceiling (the old z-score) gibberish and out-of-vocabulary queries were "good"
 # 30-100% of the time.
-MAX_FALSE_NO_GOOD_MATCH = {"in_domain": 0.05}
+MAX_FALSE_NO_GOOD_MATCH = {"in_domain": 0.06}
 MAX_FALSE_GOOD_MATCH = {"out_of_vocabulary": 0.17, "gibberish": 0.17}
 
 
-def test_false_match_rates_stay_under_their_thresholds(indexed, tmp_path):
-    home, _root, videos = indexed
+def test_false_match_rates_stay_under_their_thresholds(library, tmp_path):
+    home, _root, videos = library
     sets = queries(videos)
     assert not set(GIBBERISH) & set(NULL_QUERIES), "the test queries must not be the calibration's own"
     batch = run_batch([cli_path()], cli_env(home), sets, tmp_path)
@@ -44,8 +55,8 @@ def test_false_match_rates_stay_under_their_thresholds(indexed, tmp_path):
         assert item["no_good_match"] == (not confs or confs[0] < GOOD), item["query"]
 
 
-def test_cli_no_good_match_closest_and_tail(indexed):
-    home, _root, videos = indexed
+def test_cli_no_good_match_closest_and_tail(library):
+    home, _root, videos = library
     gib = "zxqv blorft quantum tax invoice"
     plain = run_cli(home, "search", gib).stdout
     assert plain.startswith("no good match") and "--closest" in plain
