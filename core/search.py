@@ -170,6 +170,8 @@ class Searcher:
 
         timings = timings if timings is not None else {}
         moments, median = self.raw_moments(q, limit=limit, filters=filters, two_stage=two_stage, timings=timings)
+        if not moments:  # nothing indexed (or filtered out): nothing to calibrate against
+            return SearchResult(moments=[], no_good_match=True, timings=timings)
         rated = calibration.rate(moments, median, self.calibration())
         head, tail = calibration.cut_tail(rated)
         no_match = not head or head[0].confidence < calibration.GOOD
