@@ -351,8 +351,11 @@ def _search_batch(lib, args: argparse.Namespace, filters: Filters) -> int:  # ty
         r = lib.search(Query(text=text), limit=args.limit, filters=filters, two_stage=not args.single_stage)
         out.append(cli_confidence.result_json(text, r, args, None))
         if not args.json:
-            best = r.moments[0] if r.moments else None
+            shown = cli_confidence.shown(r, args)
+            best = shown[0] if shown else None
             where = f"{_span(best, args.seconds)}  {best.path}" if best else "nothing found"
+            if r.no_good_match:
+                where = f"no good match{'; closest: ' + where if best else ''}"
             print(f"{text}\n    {where}")
     if args.json or args.json_full:
         print(json.dumps(out, indent=2))
