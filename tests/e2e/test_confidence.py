@@ -25,6 +25,7 @@ def library(tmp_path_factory):  # type: ignore[no-untyped-def]
     run_cli(home, "index", root, "--quiet", "--no-words")
     return home, root, videos
 
+
 # Thresholds (docs/search.md "Confidence"): measured on three generated libraries with the
 # test model, every set scored 0 false answers except near misses; each bound below allows a
 # few queries of slack (4 of the 70 in_domain queries, 2 of each 12-query set) so another
