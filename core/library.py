@@ -506,7 +506,7 @@ class Library:
 
         mid = self.search_model()
         s = self._searchers.get(mid)
-        cal = s._calibration if s is not None else None
+        cal = s.cached_calibration() if s is not None else None
         cal = cal or load(sidecar_path(self.paths.data, mid), mid)
         return cal.to_json() if cal is not None else None
 

@@ -220,6 +220,10 @@ class Searcher:
             self._calibration = cal
             return cal
 
+    def cached_calibration(self) -> Calibration | None:
+        """The calibration this searcher already has, without loading or computing one."""
+        return self._calibration
+
     def _null_stats(self, text: str) -> tuple[float, float]:
         """(best moment score, own background median) of a query that has no answer."""
         q = self.embed_text(text)

@@ -100,11 +100,15 @@ def test_status_shows_the_calibration_and_it_follows_the_library(tmp_path):
     run_cli(home, "search", "a red circle", "--json")
     assert json.loads(run_cli(home, "status", "--json").stdout)["calibration"] == first
     # The library grows: the next index run refreshes it.
-    make_library(root / "b", n_videos=3, codecs=("h264",), seed=32)
+    videos_b = make_library(root / "b", n_videos=3, codecs=("h264",), seed=32)
     run_cli(home, "index", root / "b", "--quiet", "--no-words")
     second = json.loads(run_cli(home, "status", "--json").stdout)["calibration"]
     assert second["generation"] > first["generation"] and second["segments"] > first["segments"]
     assert second["computed_at"] >= first["computed_at"]
+    # Without a saved one, a search (read-only) computes it in memory and writes nothing.
+    sidecar.unlink()
+    found = json.loads(run_cli(home, "search", "--json-full", videos_b[0].scenes[0].caption()).stdout)
+    assert found["calibration"]["generation"] == second["generation"] and not sidecar.exists()
     # A damaged sidecar is recomputed, never fatal.
     sidecar.write_text("{not json", encoding="utf-8")
     again = json.loads(run_cli(home, "status", "--json").stdout)["calibration"]
