@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from reelseek.core.types import LibraryStatus, Query, SearchResult
-from reelseek.desktop.folders_panel import calibration_text, calibration_tooltip
+from reelseek.desktop.folders_panel import FoldersWidget, calibration_text, calibration_tooltip
 from reelseek.desktop.results_panel import ResultsPanelWidget
 from tests.desktop.fakes import moment
 
@@ -53,7 +53,7 @@ def test_no_good_match_offers_the_closest_anyway_with_their_low_confidence(qtbot
     assert panel.model.moments() == closest + tail
 
 
-def test_status_panel_text_says_what_the_calibration_found() -> None:
+def test_status_panel_text_says_what_the_calibration_found(qtbot: QtBot) -> None:
     cal = {
         "model": "reelseek-test-tiny",
         "generation": 12,
@@ -71,5 +71,11 @@ def test_status_panel_text_says_what_the_calibration_found() -> None:
     tip = calibration_tooltip(cal)
     assert "generation 12" in tip and "0.1116" in tip and "0.42547" in tip
     assert calibration_text(None) == "" and "Not calibrated" in calibration_tooltip(None)
-    st = LibraryStatus({}, [], [], 0, None, calibration=cal)
+    st = LibraryStatus({"done": 3}, [], [], 9, None, calibration=cal)
     assert st.to_json()["calibration"] == cal
+    panel = FoldersWidget()
+    qtbot.addWidget(panel)
+    panel.set_status(st)
+    assert panel.calibration.text() == text and "generation 12" in panel.calibration.toolTip()
+    panel.set_status(LibraryStatus({"done": 0}, [], [], 0, None))
+    assert panel.calibration.text() == "" and "Not calibrated" in panel.calibration.toolTip()
