@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import cli_doctor
+from . import cli_confidence, cli_doctor
 from .cli_args import checked_duration, positive_int, positive_seconds, query_words_first
 from .cli_progress import ProgressBar
 from .errors import EXIT_CODES_HELP, EXIT_USAGE, as_library_error
@@ -100,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         help="only these sources answer: seen,said,written,subtitle (or start the text with said: written: sub: seen:)",
     )
     se.add_argument("--json", action="store_true", help="print a JSON list of moments")
+    cli_confidence.add_arguments(se)  # --closest, --all, --json-full
     se.add_argument("--seconds", action="store_true", help="show HH:MM:SS.mmm from the file start, not source timecode")
     se.add_argument(
         "--batch",
@@ -310,24 +311,29 @@ def cmd_search(args: argparse.Namespace) -> int:
         if args.batch:
             return _search_batch(lib, args, filters)
         result = lib.search(query, limit=args.limit, filters=filters, two_stage=not args.single_stage)
+        calibration = lib.saved_calibration() if args.json_full else None
     except (LibraryError, ModelError, media.MediaError, ValueError, OSError) as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
         return getattr(e, "exit_code", EXIT_USAGE)
     finally:
         lib.close()
+    if args.json_full:
+        print(json.dumps(cli_confidence.result_json(args.text, result, args, calibration), indent=2))
+        return 0
     if args.json:
-        print(json.dumps([m.to_json() for m in result.moments], indent=2))
+        print(json.dumps([cli_confidence.moment_json(m) for m in cli_confidence.listed(result, args)], indent=2))
         return 0
     if not result.moments:
         print("no moments found (is anything indexed? see `reelseek-cli status`)")
         return 0
-    if result.no_good_match:
-        print("no good match: the best moments below look like background noise")
-    for i, m in enumerate(result.moments, 1):
+
+    def line(i: int, m) -> None:  # type: ignore[no-untyped-def]
         off = "  [offline]" if m.offline else ""
-        print(f"{i:3d}. {_span(m, args.seconds)}  {m.confidence:.3f}  [{'+'.join(m.sources)}]  {m.path}{off}")
+        print(f"{i:3d}. {_span(m, args.seconds)}  {m.confidence * 100:3.0f}%  [{'+'.join(m.sources)}]  {m.path}{off}")
         for a, _b, text, src in m.words:
             print(f"       {timecode(a) if args.seconds else m.clock.tc(a)}  {src}: {text}")
+
+    cli_confidence.print_human(result, args, line)
     return 0
 
 
@@ -343,12 +349,15 @@ def _search_batch(lib, args: argparse.Namespace, filters: Filters) -> int:  # ty
     out = []
     for text in (ln for ln in lines if ln and not ln.startswith("#")):
         r = lib.search(Query(text=text), limit=args.limit, filters=filters, two_stage=not args.single_stage)
-        out.append({"query": text, "no_good_match": r.no_good_match, "moments": [m.to_json() for m in r.moments]})
+        out.append(cli_confidence.result_json(text, r, args, None))
         if not args.json:
-            best = r.moments[0] if r.moments else None
+            shown = cli_confidence.shown(r, args)
+            best = shown[0] if shown else None
             where = f"{_span(best, args.seconds)}  {best.path}" if best else "nothing found"
+            if r.no_good_match:
+                where = f"no good match{'; closest: ' + where if best else ''}"
             print(f"{text}\n    {where}")
-    if args.json:
+    if args.json or args.json_full:
         print(json.dumps(out, indent=2))
     return 0
 
@@ -357,6 +366,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     lib = _library(args, readonly=True)
     try:
         st = lib.status()
+        st.calibration = _calibration(lib)
     finally:
         lib.close()
     if args.json:
@@ -369,11 +379,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"words {source}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     for w in words.get("errors", []):  # type: ignore[attr-defined]
         print(f"words error: {w['path']}: {w['source']}: {w['error']}")
+    for text in cli_confidence.status_lines(st.calibration):
+        print(text)
     for f in st.folders:
         print(f"folder: {f}{'' if os.path.isdir(f) else '  (offline)'}")
     for p, e in st.errors:
         print(f"error: {p}: {e}")
     return 0
+
+
+def _calibration(lib) -> dict[str, object] | None:  # type: ignore[no-untyped-def]
+    """The search model's calibration, computed now if none is saved (status must not fail on it)."""
+    from .models import ModelError
+
+    try:
+        return lib.calibration()
+    except (ModelError, OSError, ValueError) as e:
+        print(f"reelseek-cli: calibration unavailable: {e}", file=sys.stderr)
+        return None
 
 
 def cmd_models(args: argparse.Namespace) -> int:

@@ -453,6 +453,8 @@ class Library:
                     todo, progress=visual_progress, cancel=cancel, pause=pause, report=report
                 )
             self._mark_complete(mid)
+        if not (cancel and cancel.is_set()):
+            self._calibrate(mid)
         words_run = (self.settings.words if words is None else words) and not (cancel and cancel.is_set())
         if words_run:
             from .words.library_hooks import words_pass
@@ -479,6 +481,35 @@ class Library:
         if made:
             log.info("backed up the library to %s", made)
 
+    def _calibrate(self, mid: str) -> None:
+        """Refresh the null-query calibration after indexing (core/calibration.py), so searches
+        (read-only processes) find it saved; failing here never fails the index run."""
+        if self.search_model() != mid or not self.store.segment_count(mid):
+            return
+        try:
+            self.searcher(mid).calibration()
+        except Exception as e:  # e.g. a cluster driver without the model's weights
+            log.warning("calibration after indexing failed (searches compute it when needed): %s", e)
+
+    def calibration(self) -> dict[str, object] | None:
+        """What the search model's calibration found (for status), or None with nothing indexed."""
+        mid = self.search_model()
+        if not self.store.segment_count(mid) or not self.model_available(mid):
+            return None
+        self.vector_index(mid)  # follows another process's commits, in memory
+        return self.searcher(mid).calibration().to_json()
+
+    def saved_calibration(self) -> dict[str, object] | None:
+        """The calibration already at hand (in memory or saved), never computed here: cheap
+        enough for the GUI's status refreshes."""
+        from .calibration import load, sidecar_path
+
+        mid = self.search_model()
+        s = self._searchers.get(mid)
+        cal = s.cached_calibration() if s is not None else None
+        cal = cal or load(sidecar_path(self.paths.data, mid), mid)
+        return cal.to_json() if cal is not None else None
+
     def _mark_complete(self, mid: str) -> None:
         if not self.store.has_status(PENDING) and self.store.get_meta("complete_model") != mid:
             self.store.set_meta("complete_model", mid)
@@ -494,6 +525,7 @@ class Library:
         return mid
 
     def searcher(self, model_id: str | None = None) -> Searcher:
+        from .calibration import sidecar_path as calibration_path
         from .search import Searcher
 
         mid = model_id or self.search_model()
@@ -507,6 +539,8 @@ class Library:
                     mid,
                     sample_every=self.settings.sample_every,
                     text_encoder=lambda: self.load_text_model(mid),
+                    calibration_path=calibration_path(self.paths.data, mid),
+                    persist_calibration=not self.readonly,
                 )
                 self._searchers[mid] = s
             return s
@@ -546,6 +580,7 @@ class Library:
             folders=[p for _, p in self.store.folders()],
             segments=self.store.segment_count(self.search_model()),
             model_id=self.model_id(),
+            calibration=self.saved_calibration(),
         )
 
     def files(self, status: str | None = None) -> list[FileInfo]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import threading
@@ -19,6 +20,7 @@ from .store import OFFLINE, SegmentRow, Store, display_path, fs_path, path_key
 from .types import Filters, Moment, Query, SearchResult
 
 if TYPE_CHECKING:
+    from .calibration import Calibration
     from .index import VectorIndex
     from .models.embedder import Embedder
     from .models.text_encoder import TextEncoder
@@ -42,7 +44,7 @@ class SearchConfig:
     stage2_segments: int = 96  # best stage-1 segments re-ranked on their frames
     per_file: int = 3  # moments kept per file
     calibration_sample: int = 4000  # frame vectors used as the background for confidence
-    no_match_z: float = 2.5  # best moment must stand this many std above the background
+    no_match_z: float = 2.5  # legacy (_stands_out without a calibration); see core/calibration.py
     clip_frames: int = 16  # frames sampled from a query clip
     localize: LocalizeConfig = field(default_factory=LocalizeConfig)
 
@@ -64,6 +66,8 @@ class Searcher:
         sample_every: float = 1.0,
         config: SearchConfig | None = None,
         text_encoder: Callable[[], TextEncoderLike] | None = None,
+        calibration_path: Path | None = None,
+        persist_calibration: bool = False,
     ) -> None:
         self.store = store
         self.vindex = vindex
@@ -76,6 +80,12 @@ class Searcher:
         self._text_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._background: tuple[int, np.ndarray] | None = None
+        # Null-query calibration (core/calibration.py): a sidecar next to the index, written
+        # only by a process that may write the library (readers compute it in memory).
+        self.calibration_path = calibration_path
+        self.persist_calibration = persist_calibration
+        self._calibration: Calibration | None = None
+        self._calibration_lock = threading.Lock()
 
     # -- query embedding -----------------------------------------------------------------------
     def embed_text(self, text: str) -> np.ndarray:
@@ -155,22 +165,73 @@ class Searcher:
         two_stage: bool = True,
         timings: dict[str, float] | None = None,
     ) -> SearchResult:
+        """Moments for a query vector with calibrated confidence; the weak tail goes to ``more``."""
+        from . import calibration
+
+        timings = timings if timings is not None else {}
+        moments, median = self.raw_moments(q, limit=limit, filters=filters, two_stage=two_stage, timings=timings)
+        if not moments:  # nothing indexed (or filtered out): nothing to calibrate against
+            return SearchResult(moments=[], no_good_match=True, timings=timings)
+        rated = calibration.rate(moments, median, self.calibration())
+        head, tail = calibration.cut_tail(rated)
+        no_match = not head or head[0].confidence < calibration.GOOD
+        return SearchResult(moments=head, no_good_match=no_match, timings=timings, more=tail)
+
+    def raw_moments(
+        self,
+        q: np.ndarray,
+        *,
+        limit: int = 20,
+        filters: Filters | None = None,
+        two_stage: bool = True,
+        timings: dict[str, float] | None = None,
+    ) -> tuple[list[Moment], float]:
+        """Up to ``limit`` moments by raw score (no confidence yet) and the query's background median."""
         timings = timings if timings is not None else {}
         cfg = self.config
         t = time.perf_counter()
         candidates = self._stage1(q, filters or Filters(), max(cfg.stage1_k, limit * 4))
         timings["stage1"] = time.perf_counter() - t
         t = time.perf_counter()
-        background, spread, sample_top = self._background_stats(q)
+        background, _spread, _top = self._background_stats(q)
         if two_stage:
             moments = self._stage2(q, candidates[: max(cfg.stage2_segments, limit)], background)
         else:
             moments = self._single_stage(candidates)
         moments = _cap_per_file(moments, cfg.per_file)[:limit]
-        moments = [_with_confidence(m, background, spread) for m in moments]
         timings["stage2"] = time.perf_counter() - t
-        no_match = not moments or not _stands_out(moments[0].score, background, spread, sample_top, cfg.no_match_z)
-        return SearchResult(moments=moments, no_good_match=no_match, timings=timings)
+        return moments, background
+
+    def calibration(self) -> Calibration:
+        """This library's null-query calibration for the model: from memory, the sidecar, or
+        computed now (once per REFRESH_GROWTH change of the library)."""
+        from . import calibration
+
+        gen = self.store.generation(self.model_id)
+        size = len(self.vindex)
+        with self._calibration_lock:
+            cal = self._calibration
+            if cal is None and self.calibration_path is not None:
+                cal = calibration.load(self.calibration_path, self.model_id)
+            if cal is None or cal.stale(gen, size):
+                cal = calibration.compute(self.model_id, gen, size, self._sample_size(), self._null_stats)
+                if self.persist_calibration and self.calibration_path is not None:
+                    calibration.save(self.calibration_path, cal)
+            self._calibration = cal
+            return cal
+
+    def cached_calibration(self) -> Calibration | None:
+        """The calibration this searcher already has, without loading or computing one."""
+        return self._calibration
+
+    def _null_stats(self, text: str) -> tuple[float, float]:
+        """(best moment score, own background median) of a query that has no answer."""
+        q = self.embed_text(text)
+        moments, median = self.raw_moments(q, limit=1)
+        return (moments[0].score if moments else median), median
+
+    def _sample_size(self) -> int:
+        return len(self._background_sample())
 
     def _stage1(self, q: np.ndarray, filters: Filters, k: int) -> list[tuple[int, float, tuple]]:
         """Top segments that pass the filters; over-fetches until enough pass (no lost recall)."""
@@ -265,13 +326,7 @@ class Searcher:
         Raw cosine values mean little across models and queries; how far a moment stands
         above the library's typical frame for the same query is what says "good match".
         """
-        gen = self.store.generation(self.model_id)
-        bg = self._background
-        if bg is None or bg[0] != gen:
-            frames = self._sample_frames(self.config.calibration_sample)
-            bg = (gen, frames)
-            self._background = bg
-        frames = bg[1]
+        frames = self._background_sample()
         if len(frames) < 2:
             return 0.0, 1.0, -1.0
         s = frames @ q.astype(np.float32)
@@ -282,6 +337,15 @@ class Searcher:
         spread = 1.4826 * float(np.median(np.abs(s - median)))
         return median, max(spread, 1e-3), float(s.max())
 
+    def _background_sample(self) -> np.ndarray:
+        """The fixed frame sample, refreshed when the store's generation moves."""
+        gen = self.store.generation(self.model_id)
+        bg = self._background
+        if bg is None or bg[0] != gen:
+            bg = (gen, self._sample_frames(self.config.calibration_sample))
+            self._background = bg
+        return bg[1]
+
     def _sample_frames(self, n: int) -> np.ndarray:
         rows = self.store.conn.execute(
             "SELECT frames, times FROM segments WHERE model_id=? ORDER BY (id * 2654435761) % 4294967296 LIMIT ?",
@@ -289,10 +353,10 @@ class Searcher:
         ).fetchall()
         parts = []
         for frames, times in rows:
-            n = len(times) // 4  # float32 timestamps
-            if n:
+            count = len(times) // 4  # float32 timestamps (not `n`: that is the sample size)
+            if count:
                 # Every third frame: neighbours are near-duplicates and add nothing.
-                parts.append(np.frombuffer(frames, dtype=np.float16).reshape(n, -1)[::3])
+                parts.append(np.frombuffer(frames, dtype=np.float16).reshape(count, -1)[::3])
         if not parts:
             return np.zeros((0, 1), dtype=np.float32)
         return np.concatenate(parts)[:n].astype(np.float32)
@@ -325,18 +389,23 @@ def _cap_per_file(moments: list[Moment], per_file: int) -> list[Moment]:
     return out
 
 
-def _stands_out(score: float, median: float, spread: float, sample_top: float, z_min: float = 2.5) -> bool:
-    """A good match either sits far out in the query's background distribution, or clearly
-    above the best frame of a random sample of the library (noise only reaches that best)."""
-    if (score - median) / spread >= z_min:
-        return True
-    return score >= sample_top + 0.5 * max(sample_top - median, 0.0) + 1e-6
+def _stands_out(
+    score: float, median: float, spread: float, sample_top: float, z_min: float = 2.5, ceiling: float | None = None
+) -> bool:
+    """Whether a score is a good match: its gap above the query's median beats the null-query
+    ceiling (``Searcher.calibration().ceiling``; without one, ``z_min`` spreads stand in)."""
+    from .calibration import GOOD, confidence
+
+    return confidence(score - median, z_min * spread if ceiling is None else ceiling) >= GOOD
 
 
-def _with_confidence(m: Moment, background: float, spread: float) -> Moment:
-    z = (m.score - background) / spread
-    conf = float(1.0 / (1.0 + np.exp(-(z - 3.0))))
-    return Moment(m.path, m.file_id, m.start, m.end, m.score, m.best_time, conf, m.offline, m.duration)
+def _with_confidence(m: Moment, background: float, spread: float, ceiling: float | None = None) -> Moment:
+    """The moment with its calibrated confidence (see core/calibration.py); pass the library's
+    ``Searcher.calibration().ceiling``. Without it, 3 background spreads stand in for it."""
+    from .calibration import confidence
+
+    conf = confidence(m.score - background, 3.0 * spread if ceiling is None else ceiling)
+    return dataclasses.replace(m, confidence=conf)
 
 
 def _needs_mtime(f: Filters) -> bool:

@@ -108,6 +108,7 @@ class SearchResult:
     moments: list[Moment] = field(default_factory=list)
     no_good_match: bool = False  # True when even the best moment looks like background noise
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    more: list[Moment] = field(default_factory=list)  # the weak tail cut from `moments` (shown on demand)
 
 
 @dataclass(frozen=True)
@@ -162,9 +163,11 @@ class LibraryStatus:
     segments: int
     model_id: str | None
     words: dict[str, object] = field(default_factory=dict)  # see words.library_hooks.words_status
+    calibration: dict[str, object] | None = None  # see calibration.Calibration.to_json
 
     def to_json(self) -> dict[str, object]:
         return {
+            "calibration": self.calibration,
             "counts": self.counts,
             "errors": [{"path": p, "error": e} for p, e in self.errors],
             "folders": self.folders,

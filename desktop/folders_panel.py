@@ -84,6 +84,11 @@ class FoldersWidget(QWidget):
         layout.addWidget(self.empty_hint)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.summary)
+        # What the confidence calibration found (core/calibration.py): why a query says "no good match".
+        self.calibration = QLabel("")
+        self.calibration.setObjectName("StepHint")
+        self.calibration.setWordWrap(True)
+        layout.addWidget(self.calibration)
 
     def _tool(self, icon_name: str, tip: str) -> QToolButton:
         b = QToolButton(self)
@@ -114,6 +119,8 @@ class FoldersWidget(QWidget):
         if pending:
             text += f" · {pending} waiting"
         self.summary.setText(text)
+        self.calibration.setText(calibration_text(status.calibration))
+        self.calibration.setToolTip(calibration_tooltip(status.calibration))
 
     def folder_paths(self) -> list[str]:
         return [self.list.item(i).data(PathRole) for i in range(self.list.count())]
@@ -141,3 +148,25 @@ class FoldersWidget(QWidget):
     @Slot(QListWidgetItem, QListWidgetItem)
     def _on_list_current_item_changed(self, current: QListWidgetItem | None, _prev: object) -> None:
         self.remove_button.setEnabled(current is not None)
+
+
+def calibration_text(cal: dict[str, object] | None) -> str:
+    """One line for the side panel: the match threshold the library's null queries set."""
+    if not cal:
+        return ""
+    return (
+        f"Match threshold {float(cal['null_ceiling']):.3f} above background "  # type: ignore[arg-type]
+        f"({cal['null_queries']} unrelated queries, {cal['sample_frames']} frames)"
+    )
+
+
+def calibration_tooltip(cal: dict[str, object] | None) -> str:
+    if not cal:
+        return "Not calibrated yet: search confidence is calibrated after the first index run."
+    return (
+        "Confidence calibration for this library and model\n"
+        f"Unrelated (null) queries reach {float(cal['null_ceiling']):.4f} above their own background "  # type: ignore[arg-type]
+        f"(median {cal['null_gap_median']}, max {cal['null_gap_max']}); a moment must beat that to be a good match.\n"
+        f"Frame background {cal['background']} over {cal['sample_frames']} sampled frames; "
+        f"library generation {cal['generation']}, {cal['segments']} segments; model {cal['model']}."
+    )

@@ -150,5 +150,6 @@ class ResultCardDelegate(QStyledItemDelegate):
         painter.drawText(
             QRect(int(bar.right()) + 8, y - 3, width - int(bar.width()) - 8, mfm.height()),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            f"{conf * 100:.0f}%  ·  {m.score:.3f}",
+            # One number: the calibrated confidence (the raw score is in the tooltip, in model units).
+            f"{conf * 100:.0f}%",
         )

@@ -63,6 +63,15 @@ class ResultsModel(QAbstractListModel):
         self._pending.clear()  # requests for the old list may never come back; ask again if needed
         self.endResetModel()
 
+    def append_moments(self, moments: Sequence[Moment]) -> None:
+        """Add moments at the end ("show more"): the cards already shown keep their place."""
+        if not moments:
+            return
+        first = len(self._moments)
+        self.beginInsertRows(QModelIndex(), first, first + len(moments) - 1)
+        self._moments.extend(moments)
+        self.endInsertRows()
+
     def set_timecode_mode(self, mode: str) -> None:
         """``smpte`` (the file's source timecode) or ``seconds``; repaints every card."""
         self._tc_mode = mode
@@ -114,7 +123,7 @@ class ResultsModel(QAbstractListModel):
             words = source_badges.tooltip(m)
             base = (
                 f"{m.path}{state}\n{self.range_text(m)} ({m.clock.rate.label} fps)\n"
-                f"score {m.score:.3f}  ({'+'.join(m.sources)})"
+                f"confidence {m.confidence * 100:.0f}%  ({'+'.join(m.sources)}; raw similarity {m.score:.3f})"
             )
             return base + (f"\n{words}" if words else "")
         if role == self.RangeTextRole:

@@ -23,6 +23,7 @@ class ResultsPanelWidget(QStackedWidget):
         self.view = ResultsView(self.model, self)
         self._action = ""
         self._weak: list[Moment] = []
+        self._more: list[Moment] = []  # the weak tail core cut from the list, shown on demand
         page = QWidget()
         page.setObjectName("ResultsPlaceholder")
         self.title = QLabel()
@@ -44,7 +45,17 @@ class ResultsPanelWidget(QStackedWidget):
         layout.addStretch(3)
         layout.setContentsMargins(40, 20, 40, 20)
         self.addWidget(page)
-        self.addWidget(self.view)
+        grid = QWidget()
+        self.more_button = QPushButton()
+        self.more_button.setObjectName("ShowMore")
+        self.more_button.setToolTip("Weaker moments: confidence dropped below the ones above")
+        self.more_button.clicked.connect(self._on_more_button_clicked)
+        self.more_button.hide()
+        grid_layout = QVBoxLayout(grid)
+        grid_layout.setContentsMargins(0, 0, 0, 0)
+        grid_layout.addWidget(self.view, 1)
+        grid_layout.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.addWidget(grid)
         self._state = ""
 
     def show_placeholder(self, state: str, title: str, text: str, action: str = "", action_text: str = "") -> None:
@@ -89,23 +100,45 @@ class ResultsPanelWidget(QStackedWidget):
             self.show_placeholder("no_match", "Nothing found", f"No moments match {what}.")
         elif result.no_good_match:
             self._weak = list(result.moments)
+            self._more = list(result.more)
             self.show_placeholder(
                 "no_match",
                 "No good match",
-                f"Nothing in the library looks like {what}; the closest moments score like unrelated footage.",
+                f"Nothing in the library looks like {what}: the closest moments score no higher than "
+                "queries with no answer do in this library.",
                 "show_anyway",
                 "Show the closest moments anyway",
             )
         else:
-            self.show_results(result.moments)
+            self.show_results(result.moments, more=result.more)
 
-    def show_results(self, moments: Sequence[Moment]) -> None:
+    def show_results(self, moments: Sequence[Moment], *, more: Sequence[Moment] = ()) -> None:
         self._state = "results"
         self.model.set_moments(moments)
+        self._more = list(more)
+        self._update_more_button()
         self.setCurrentIndex(1)
         if moments:
             self.view.setCurrentIndex(self.model.index(0))
         self.view.scrollToTop()
+
+    def show_more(self) -> int:
+        """Add the weak tail below the cards; returns how many were added."""
+        more, self._more = self._more, []
+        self.model.append_moments(more)
+        self._update_more_button()
+        return len(more)
+
+    def more_count(self) -> int:
+        return len(self._more)
+
+    def _update_more_button(self) -> None:
+        n = len(self._more)
+        self.more_button.setText(f"Show {n} more (lower confidence)")
+        self.more_button.setVisible(n > 0)
+
+    def _on_more_button_clicked(self) -> None:
+        self.show_more()
 
     def state(self) -> str:
         return self._state
@@ -115,7 +148,7 @@ class ResultsPanelWidget(QStackedWidget):
 
     def _on_button_clicked(self) -> None:
         if self._action == "show_anyway":
-            self.show_results(self._weak)
+            self.show_results(self._weak, more=self._more)
         else:
             self.action_clicked.emit(self._action)
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..calibration import GOOD
 from ..store import OFFLINE, fs_path
 from ..store_words import LineHit, WordsStore
 from ..types import Filters, Moment, Query, SearchResult
@@ -127,6 +128,16 @@ def fused_search(
     found = word_moments(WordsStore(lib.store), wq, filters) if words_wanted else []
     timings["words"] = time.perf_counter() - t
     if not found:
-        return SearchResult(visual.moments[:limit], visual.no_good_match, timings)
+        return SearchResult(visual.moments[:limit], visual.no_good_match, timings, more=_more(visual, limit))
+    # A words hit is exact evidence (every typed term is in the line): its probability is
+    # always above calibration.GOOD, so a query with one is never "no good match".
     moments = fuse(visual.moments, found, per_file=PER_FILE, limit=limit)
-    return SearchResult(moments, no_good_match=False, timings=timings)
+    # Visual moments that only look like noise for this query are the tail, not the answer.
+    head = [m for m in moments if m.confidence >= GOOD]
+    tail = [m for m in moments if m.confidence < GOOD]
+    return SearchResult(head, no_good_match=False, timings=timings, more=tail + visual.more)
+
+
+def _more(visual: SearchResult, limit: int) -> list[Moment]:
+    """The visual moments beyond the limit, then the weak tail: what "show more" adds."""
+    return visual.moments[limit:] + visual.more

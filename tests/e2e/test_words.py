@@ -103,12 +103,17 @@ def test_broken_sidecar_leaves_a_reason_and_the_visual_index_complete(words_lib)
 
 def test_words_only_match_ranks_above_unrelated_visual_moments(words_lib):
     home, _root, _ = words_lib
-    moments = search_json(home, "lighthouse keeper", "-n", "10")
+    # The visual moments are weak for these words: the tail, listed with --all.
+    moments = search_json(home, "lighthouse keeper", "-n", "10", "--all")
     assert len(moments) > 1
     top, rest = moments[0], moments[1:]
     assert top["sources"] == ["subtitle"]
     assert all("subtitle" not in m["sources"] for m in rest)
     assert all(float(top["confidence"]) > float(m["confidence"]) for m in rest)
+    # A words hit is a good match: no "no good match", and the weak visual tail is cut by default.
+    full = json.loads(run_cli(home, "search", "lighthouse keeper", "--json-full").stdout)
+    assert full["no_good_match"] is False and full["moments"][0]["good_match"]
+    assert all(m["good_match"] for m in full["moments"]) and full["more"] > 0
     # Restricted to what is seen, the same words find no subtitle.
     seen = search_json(home, "seen:lighthouse keeper")
     assert all(m["sources"] == ["seen"] for m in seen)

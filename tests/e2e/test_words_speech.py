@@ -39,7 +39,7 @@ def speech_lib(tmp_path_factory):
 def test_spoken_phrase_is_rank_1_above_unrelated_visual_moments(speech_lib):
     home, _root, spoken, summary = speech_lib
     assert summary["words"]["errors"] == [] and summary["words"]["lines"] >= 1
-    moments = json.loads(cli(home, "search", "more coffee in the kitchen", "--json", "-n", "10").stdout)
+    moments = json.loads(cli(home, "search", "more coffee in the kitchen", "--json", "-n", "10", "--all").stdout)
     top, rest = moments[0], moments[1:]
     assert Path(top["path"]).name == "talk.mp4" and "said" in top["sources"]
     assert min(top["end"], spoken.end) - max(top["start"], spoken.start) > 0  # overlaps the spoken words
