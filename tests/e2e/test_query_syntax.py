@@ -1,0 +1,132 @@
+"""Query power through the real CLI: "X then Y" finds X followed by Y (never Y then X); weights steer the ranking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import run_cli, search_json
+from tests.synth.videos import SceneSpec, VideoSpec, write_video
+
+pytestmark = pytest.mark.slow
+
+# One object per segment; X, Y, Z, W differ in colour, shape and background (all trained pairs).
+X = ("red", "circle", "grass")
+Y = ("blue", "square", "night")
+Z = ("yellow", "triangle", "sand")
+W = ("purple", "cross", "sky")
+V = ("green", "ring", "plain")
+
+
+def _video(path: Path, parts: list[tuple[tuple[str, str, str], float]], seed: int) -> VideoSpec:
+    scenes, t = [], 0.0
+    for (colour, shape, background), seconds in parts:
+        scenes.append(SceneSpec(colour, shape, background, "still", t, t + seconds))
+        t += seconds
+    return write_video(path, scenes, fps=10, width=256, height=144, seed=seed)
+
+
+def _scene(v: VideoSpec, triple: tuple[str, str, str]) -> SceneSpec:
+    return next(s for s in v.scenes if s.triple == triple)
+
+
+def _caption(triple: tuple[str, str, str]) -> str:
+    return _scene_caption(*triple)
+
+
+def _scene_caption(colour: str, shape: str, background: str) -> str:
+    return SceneSpec(colour, shape, background, "still", 0, 1).caption()
+
+
+@pytest.fixture(scope="module")
+def sequences(tmp_path_factory):
+    """forward: Z X Y W; reverse: W Y X Z; far: X, 17 s of other scenes, then Y; lone: X and Z only."""
+    root = tmp_path_factory.mktemp("then_footage")
+    videos = {
+        "forward": _video(root / "forward.mp4", [(Z, 4), (X, 4), (Y, 4), (W, 4)], 1),
+        "reverse": _video(root / "reverse.mp4", [(W, 4), (Y, 4), (X, 4), (Z, 4)], 2),
+        "far": _video(root / "far.mp4", [(X, 4), (Z, 6), (W, 6), (V, 5), (Y, 4)], 3),
+        "lone": _video(root / "lone.mp4", [(V, 4), (X, 4), (Z, 4)], 4),
+    }
+    home = tmp_path_factory.mktemp("then_home")
+    summary = json.loads(run_cli(home, "index", root, "--json", "--no-words").stdout)
+    assert summary["indexed"] == len(videos), summary
+    return home, videos
+
+
+def _files(results) -> list[str]:
+    return [Path(str(m["path"])).stem for m in results]
+
+
+def test_x_then_y_finds_the_forward_order_and_covers_both(sequences):
+    home, videos = sequences
+    results = search_json(home, f"{_caption(X)} then {_caption(Y)}")
+    print("\nX then Y:", [(Path(m["path"]).stem, m["start"], m["end"], m["confidence"]) for m in results])
+    assert _files(results)[:1] == ["forward"], results
+    assert "reverse" not in _files(results) and "far" not in _files(results) and "lone" not in _files(results)
+    m = results[0]
+    x, y = _scene(videos["forward"], X), _scene(videos["forward"], Y)
+    # The range covers both scenes (most of each), and each step sits on its own scene.
+    assert m["start"] <= x.start + 1.0 and m["end"] >= y.end - 1.0, m
+    (a, b) = m["steps"]
+    assert a["start"] < x.end and a["end"] > x.start and b["start"] < y.end and b["end"] > y.start, m
+    assert a["start"] < b["start"]
+
+
+def test_reverse_order_and_three_steps(sequences):
+    home, _videos = sequences
+    back = search_json(home, f"{_caption(Y)} >> {_caption(X)}")
+    assert _files(back)[:1] == ["reverse"], back
+    assert "forward" not in _files(back)
+    three = search_json(home, f"{_caption(Z)} then {_caption(X)} then {_caption(Y)}")
+    assert _files(three) == ["forward"], three
+    assert len(three[0]["steps"]) == 3
+    wrong = search_json(home, f"{_caption(Y)} then {_caption(X)} then {_caption(Z)} then {_caption(W)}")
+    assert "forward" not in _files(wrong)
+
+
+def test_window_decides_how_far_apart_the_steps_may_be(sequences):
+    home, _videos = sequences
+    near = search_json(home, f"{_caption(X)} then<5s> {_caption(Y)}")
+    assert "far" not in _files(near) and "forward" in _files(near)
+    wide = search_json(home, f"{_caption(X)} then<30s> {_caption(Y)}")
+    assert "far" in _files(wide) and "reverse" not in _files(wide)
+    flag = search_json(home, f"{_caption(X)} then {_caption(Y)}", "--then-within", "30")
+    assert "far" in _files(flag)
+
+
+def test_weights_move_the_ranking(sequences):
+    home, videos = sequences
+
+    def top_scene(query: str) -> tuple[str, str, str]:
+        m = search_json(home, query, "--limit", "3")[0]
+        v = videos[Path(str(m["path"])).stem]
+        return v.scene_at(float(m["best_time"])).triple
+
+    assert top_scene('3:"red circle" 1:"blue square"') == X
+    assert top_scene('1:"red circle" 3:"blue square"') == Y
+    assert top_scene('"red circle" -2:"red"') != X  # a weighted -term pushes away harder
+
+
+def test_bad_syntax_is_a_clear_message_and_then_can_be_a_word(sequences):
+    home, _videos = sequences
+    for text, expected in [
+        ("then red circle", "at the start"),
+        ("red circle then", "at the end"),
+        ("0:red circle", "more than 0"),
+        ('red "circle', "unbalanced quote"),
+        ("nan:red", "finite"),
+    ]:
+        proc = run_cli(home, "search", text, check=False)
+        assert proc.returncode == 2, (text, proc.stdout, proc.stderr)
+        assert expected in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    plain = search_json(home, '"then" red circle')  # quoted: the plain word, one step
+    assert plain and all("steps" not in m for m in plain)
+    # The words path reads a then-query as words and does not crash.
+    proc = run_cli(home, "search", "said:red then blue", "--json")
+    assert json.loads(proc.stdout) == []
+    for bad in (["--text-weight", "0"], ["--image-weight", "nan"], ["--clip-weight", "-1"]):
+        proc = run_cli(home, "search", "red", *bad, check=False)
+        assert proc.returncode == 2 and "weight" in proc.stderr, proc.stderr
