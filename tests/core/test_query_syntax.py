@@ -112,9 +112,8 @@ def test_words_side_sees_plain_words():
 class _FakeSearcher:
     """Text vectors by word: orthogonal axes, so the weights show in the result."""
 
-    axes = {"red": 0, "blue": 1, "night": 2, "car": 3}
-
     def __init__(self) -> None:
+        self.axes = {"red": 0, "blue": 1, "night": 2, "car": 3}
         self.embedded: list[str] = []
 
     def embed_text(self, text: str) -> np.ndarray:
