@@ -355,7 +355,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps([m.to_json() for m in result.moments], indent=2))
         return 0
     if not result.moments:
-        print("no moments found (is anything indexed? see `reelseek-cli status`)")
+        from .query_syntax import no_sequence_message
+
+        print(
+            no_sequence_message(query.text, query.then_window)
+            or "no moments found (is anything indexed? see `reelseek-cli status`)"
+        )
         return 0
     if result.no_good_match:
         print("no good match: the best moments below look like background noise")

@@ -219,3 +219,19 @@ def is_sequence(text: str) -> bool:
         return parse_query(text).is_sequence
     except QuerySyntaxError:
         return False
+
+
+def no_sequence_message(text: str, window: float) -> str | None:
+    """For a then-query with no answer: which steps never followed each other, and what to try."""
+    try:
+        parsed = parse_query(text)
+    except QuerySyntaxError:
+        return None
+    if not parsed.is_sequence:
+        return None
+    steps = " → ".join(f"“{s.describe()}”" for s in parsed.steps)
+    gaps = ", ".join(dict.fromkeys(f"{parsed.window(i, window):g}" for i in range(len(parsed.steps) - 1)))
+    return (
+        f"No moment where {steps} follow each other within {gaps} s. "
+        "A longer gap: then<30s>; fewer steps or other words find more."
+    )

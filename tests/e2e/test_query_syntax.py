@@ -8,36 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import run_cli, search_json
-from tests.synth.videos import SceneSpec, VideoSpec, write_video
+from tests.synth.sequences import V, W, X, Y, Z, caption, scene, sequence_video
 
 pytestmark = pytest.mark.slow
-
-# One object per segment; X, Y, Z, W differ in colour, shape and background (all trained pairs).
-X = ("red", "circle", "grass")
-Y = ("blue", "square", "night")
-Z = ("yellow", "triangle", "sand")
-W = ("purple", "cross", "sky")
-V = ("green", "ring", "plain")
-
-
-def _video(path: Path, parts: list[tuple[tuple[str, str, str], float]], seed: int) -> VideoSpec:
-    scenes, t = [], 0.0
-    for (colour, shape, background), seconds in parts:
-        scenes.append(SceneSpec(colour, shape, background, "still", t, t + seconds))
-        t += seconds
-    return write_video(path, scenes, fps=10, width=256, height=144, seed=seed)
-
-
-def _scene(v: VideoSpec, triple: tuple[str, str, str]) -> SceneSpec:
-    return next(s for s in v.scenes if s.triple == triple)
-
-
-def _caption(triple: tuple[str, str, str]) -> str:
-    return _scene_caption(*triple)
-
-
-def _scene_caption(colour: str, shape: str, background: str) -> str:
-    return SceneSpec(colour, shape, background, "still", 0, 1).caption()
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +18,10 @@ def sequences(tmp_path_factory):
     """forward: Z X Y W; reverse: W Y X Z; far: X, 17 s of other scenes, then Y; lone: X and Z only."""
     root = tmp_path_factory.mktemp("then_footage")
     videos = {
-        "forward": _video(root / "forward.mp4", [(Z, 4), (X, 4), (Y, 4), (W, 4)], 1),
-        "reverse": _video(root / "reverse.mp4", [(W, 4), (Y, 4), (X, 4), (Z, 4)], 2),
-        "far": _video(root / "far.mp4", [(X, 4), (Z, 6), (W, 6), (V, 5), (Y, 4)], 3),
-        "lone": _video(root / "lone.mp4", [(V, 4), (X, 4), (Z, 4)], 4),
+        "forward": sequence_video(root / "forward.mp4", [(Z, 4), (X, 4), (Y, 4), (W, 4)], 1),
+        "reverse": sequence_video(root / "reverse.mp4", [(W, 4), (Y, 4), (X, 4), (Z, 4)], 2),
+        "far": sequence_video(root / "far.mp4", [(X, 4), (Z, 6), (W, 6), (V, 5), (Y, 4)], 3),
+        "lone": sequence_video(root / "lone.mp4", [(V, 4), (X, 4), (Z, 4)], 4),
     }
     home = tmp_path_factory.mktemp("then_home")
     summary = json.loads(run_cli(home, "index", root, "--json", "--no-words").stdout)
@@ -62,12 +35,12 @@ def _files(results) -> list[str]:
 
 def test_x_then_y_finds_the_forward_order_and_covers_both(sequences):
     home, videos = sequences
-    results = search_json(home, f"{_caption(X)} then {_caption(Y)}")
+    results = search_json(home, f"{caption(X)} then {caption(Y)}")
     print("\nX then Y:", [(Path(m["path"]).stem, m["start"], m["end"], m["confidence"]) for m in results])
     assert _files(results)[:1] == ["forward"], results
     assert "reverse" not in _files(results) and "far" not in _files(results) and "lone" not in _files(results)
     m = results[0]
-    x, y = _scene(videos["forward"], X), _scene(videos["forward"], Y)
+    x, y = scene(videos["forward"], X), scene(videos["forward"], Y)
     # The range covers both scenes (most of each), and each step sits on its own scene.
     assert m["start"] <= x.start + 1.0 and m["end"] >= y.end - 1.0, m
     (a, b) = m["steps"]
@@ -77,24 +50,27 @@ def test_x_then_y_finds_the_forward_order_and_covers_both(sequences):
 
 def test_reverse_order_and_three_steps(sequences):
     home, _videos = sequences
-    back = search_json(home, f"{_caption(Y)} >> {_caption(X)}")
+    back = search_json(home, f"{caption(Y)} >> {caption(X)}")
     assert _files(back)[:1] == ["reverse"], back
     assert "forward" not in _files(back)
-    three = search_json(home, f"{_caption(Z)} then {_caption(X)} then {_caption(Y)}")
+    three = search_json(home, f"{caption(Z)} then {caption(X)} then {caption(Y)}")
     assert _files(three) == ["forward"], three
     assert len(three[0]["steps"]) == 3
-    wrong = search_json(home, f"{_caption(Y)} then {_caption(X)} then {_caption(Z)} then {_caption(W)}")
+    wrong = search_json(home, f"{caption(Y)} then {caption(X)} then {caption(Z)} then {caption(W)}")
     assert "forward" not in _files(wrong)
 
 
 def test_window_decides_how_far_apart_the_steps_may_be(sequences):
     home, _videos = sequences
-    near = search_json(home, f"{_caption(X)} then<5s> {_caption(Y)}")
+    near = search_json(home, f"{caption(X)} then<5s> {caption(Y)}")
     assert "far" not in _files(near) and "forward" in _files(near)
-    wide = search_json(home, f"{_caption(X)} then<30s> {_caption(Y)}")
+    wide = search_json(home, f"{caption(X)} then<30s> {caption(Y)}")
     assert "far" in _files(wide) and "reverse" not in _files(wide)
-    flag = search_json(home, f"{_caption(X)} then {_caption(Y)}", "--then-within", "30")
+    flag = search_json(home, f"{caption(X)} then {caption(Y)}", "--then-within", "30")
     assert "far" in _files(flag)
+    # No file has Y then Z within 2 s: an empty answer that says so, not the closest noise.
+    none = run_cli(home, "search", f"{caption(Y)} then<2s> {caption(Z)}")
+    assert "follow each other within 2 s" in none.stdout and "1." not in none.stdout, none.stdout
 
 
 def test_weights_move_the_ranking(sequences):
