@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from tests.e2e.conftest import run_cli, search_json
 from tests.synth.sequences import V, W, X, Y, Z, caption, scene, sequence_video
+from tests.synth.videos import make_library
 
 pytestmark = pytest.mark.slow
 
@@ -106,3 +108,27 @@ def test_bad_syntax_is_a_clear_message_and_then_can_be_a_word(sequences):
     for bad in (["--text-weight", "0"], ["--image-weight", "nan"], ["--clip-weight", "-1"]):
         proc = run_cli(home, "search", "red", *bad, check=False)
         assert proc.returncode == 2 and "weight" in proc.stderr, proc.stderr
+
+
+def test_every_scene_pair_of_a_generated_library(tmp_path):
+    """Each pair of neighbouring scenes, asked as "A then B", finds its file first; asked as "B then A",
+    rarely returns it. Measured (seed 33, 10 files, 26 pairs): 26/26 first, 3/26 reverse, all three
+    near-miss scenes the test model confuses (a white circle on sand after the asked white star on
+    sand); seed 21 gave 24/24 and 3/24. The thresholds leave room for a retrained test model."""
+    videos = make_library(tmp_path / "footage", n_videos=10, codecs=("h264",), seed=33)
+    home = tmp_path / "home"
+    run_cli(home, "index", tmp_path / "footage", "--json", "--no-words")
+    forward, reverse = [], []
+    for v in videos:
+        for a, b in itertools.pairwise(v.scenes):
+            forward.append((f"{a.caption()} then {b.caption()}", str(v.path)))
+            reverse.append((f"{b.caption()} then {a.caption()}", str(v.path)))
+    queries = tmp_path / "pairs.txt"
+    queries.write_text("\n".join(q for q, _ in forward + reverse), encoding="utf-8")
+    out = json.loads(run_cli(home, "search", "--batch", queries, "--json", "--limit", "5").stdout)
+    found = {item["query"]: [m["path"] for m in item["moments"]] for item in out}
+    first = sum(found[q][:1] == [p] for q, p in forward)
+    back = sum(p in found[q] for q, p in reverse)
+    print(f"\nthen-pairs: {first}/{len(forward)} first, reverse returned {back}/{len(reverse)}")
+    assert first >= 0.85 * len(forward)
+    assert back <= 0.2 * len(reverse)
