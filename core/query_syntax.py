@@ -16,8 +16,6 @@ import math
 import re
 from dataclasses import dataclass
 
-DEFAULT_THEN_WINDOW = 10.0  # seconds between the end of one step and the start of the next
-
 _WINDOW = re.compile(r"then<\s*([^>]*?)\s*(?:s|sec|secs|seconds)?\s*>", re.IGNORECASE)
 # "2:red", "0.5:red", ":red" (empty weight), "nan:red"; letters-only prefixes (said:, http:) are not weights,
 # and a digit right after the colon ("10:30") is a time, not a weighted term.
@@ -55,10 +53,6 @@ class Step:
         return " ".join(
             ("-" if t.negative else "") + (f"{t.weight:g}:" if t.explicit else "") + _quote(t.text) for t in self.terms
         )
-
-    def plain(self) -> str:
-        """The step's words and -words without weights."""
-        return " ".join(("-" if t.negative else "") + _quote(t.text) for t in self.terms)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ class Filters:
 class Query:
     """What the user is looking for.
 
-    ``text`` may contain ``-term`` words (or ``-"two words"``) that push results away.
+    ``text`` may contain ``-term`` words (or ``-"two words"``) that push results away, weighted
+    terms (``2:"red car"``) and ``then`` steps (core/query_syntax.py, docs/query-syntax.md).
     Images are stills (any Pillow-readable file); clips are short videos whose sampled
     frames are averaged. Weights scale each part; the combined vector is normalised.
     """
