@@ -77,7 +77,7 @@ def windows(qtbot: QtBot, theme_applied: None) -> Iterator[list[tuple[MainWindow
 def test_then_search_in_the_window_shows_the_range_of_both(qtbot: QtBot, tmp_path: Path, windows: list) -> None:
     footage = tmp_path / "footage"
     forward = sequence_video(footage / "forward.mp4", [(Z, 4), (X, 4), (Y, 4)], 1)
-    sequence_video(footage / "reverse.mp4", [(Y, 4), (X, 4), (Z, 4)], 2)
+    reverse = sequence_video(footage / "reverse.mp4", [(Y, 4), (X, 4), (Z, 4)], 2)
     window = open_window(qtbot, tmp_path / "home", windows)
     index_folder(qtbot, window, footage, 2)
     # The first search of a new library loads (and may export) the text tower: done here, not
@@ -95,3 +95,8 @@ def test_then_search_in_the_window_shows_the_range_of_both(qtbot: QtBot, tmp_pat
     # The card's range is the whole sequence: its in and out are A's start and B's end.
     assert model.data(model.index(0), model.RangeTextRole) == model.range_text(m)
     assert model.range_text(m) != model.range_text(type(m)(m.path, m.file_id, *m.steps[1][:2], m.score, m.best_time))
+    # Weighted terms typed in the bar steer the ranking the same way as in the CLI.
+    for text, want in (('3:"red circle" 1:"blue square"', X), ('1:"red circle" 3:"blue square"', Y)):
+        top = search(qtbot, window, text)[0]
+        video = forward if Path(top.path).name == "forward.mp4" else reverse
+        assert video.scene_at(top.best_time).triple == want, (text, top)
