@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import cli_confidence, cli_doctor
-from .cli_args import checked_duration, positive_int, positive_seconds, query_words_first
+from .cli_args import (
+    checked_duration,
+    positive_int,
+    positive_seconds,
+    positive_weight,
+    query_words_first,
+    window_seconds,
+)
 from .cli_progress import ProgressBar
 from .errors import EXIT_CODES_HELP, EXIT_USAGE, as_library_error
 from .timecode import timecode
@@ -84,10 +91,30 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--json", action="store_true", help="print the summary as JSON")
     _wait_options(ix)
 
-    se = sub.add_parser("search", help="search moments by text, still image or clip")
+    se = sub.add_parser(
+        "search",
+        help="search moments by text, still image or clip",
+        epilog='query syntax: -word pushes away; 2:"red car" weights a term; "A then B" finds A followed by B '
+        "(then<5s> sets the gap); said: written: sub: seen: restrict the source. See docs/query-syntax.md.",
+    )
     se.add_argument("text", nargs="?", default="", help='what to find; "-word" pushes results away from it')
     se.add_argument("--image", action="append", default=[], type=Path, help="a still image to search by")
     se.add_argument("--clip", action="append", default=[], type=Path, help="a short video to search by")
+    for part in ("text", "image", "clip"):
+        se.add_argument(
+            f"--{part}-weight",
+            type=positive_weight,
+            default=1.0,
+            metavar="W",
+            help=f"weight of the {part} in the query (default 1)",
+        )
+    se.add_argument(
+        "--then-within",
+        type=window_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help='"A then B": most seconds between the end of A and the start of B (default 10; then<5s> per gap)',
+    )
     se.add_argument("--limit", "-n", type=positive_int, default=10, help="how many moments (default 10)")
     se.add_argument("--folder", action="append", default=[], help="only files under this folder")
     se.add_argument("--min-duration", type=_duration, help="only files at least this long (e.g. 30, 1:30, 2m)")
@@ -296,7 +323,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
         return 2
-    query = Query(text=args.text, images=tuple(args.image), clips=tuple(args.clip), sources=sources)
+    query = Query(
+        text=args.text,
+        images=tuple(args.image),
+        clips=tuple(args.clip),
+        sources=sources,
+        text_weight=args.text_weight,
+        image_weight=args.image_weight,
+        clip_weight=args.clip_weight,
+        then_window=args.then_within,
+    )
     filters = Filters(
         folders=tuple(str(Path(f).expanduser().resolve()) for f in args.folder),
         min_duration=args.min_duration,
@@ -324,7 +360,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps([cli_confidence.moment_json(m) for m in cli_confidence.listed(result, args)], indent=2))
         return 0
     if not result.moments:
-        print("no moments found (is anything indexed? see `reelseek-cli status`)")
+        from .query_syntax import no_sequence_message
+
+        print(
+            no_sequence_message(query.text, query.then_window)
+            or "no moments found (is anything indexed? see `reelseek-cli status`)"
+        )
         return 0
 
     def line(i: int, m) -> None:  # type: ignore[no-untyped-def]
@@ -348,7 +389,8 @@ def _search_batch(lib, args: argparse.Namespace, filters: Filters) -> int:  # ty
     lines = [ln.strip() for ln in args.batch.read_text(encoding="utf-8").splitlines()]
     out = []
     for text in (ln for ln in lines if ln and not ln.startswith("#")):
-        r = lib.search(Query(text=text), limit=args.limit, filters=filters, two_stage=not args.single_stage)
+        q = Query(text=text, text_weight=args.text_weight, then_window=args.then_within)
+        r = lib.search(q, limit=args.limit, filters=filters, two_stage=not args.single_stage)
         out.append(cli_confidence.result_json(text, r, args, None))
         if not args.json:
             shown = cli_confidence.shown(r, args)

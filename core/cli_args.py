@@ -29,6 +29,28 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def positive_weight(text: str) -> float:
+    """A finite weight > 0 (``--text-weight 0`` would drop the part: leave it out instead)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a weight: {text!r} (use a number such as 0.5 or 2)") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"a weight must be a finite number above 0, got {text!r}")
+    return value
+
+
+def window_seconds(text: str) -> float:
+    """A finite number of seconds >= 0 (``then`` steps may follow each other directly)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text!r}")
+    return value
+
+
 def checked_duration(value: float, text: str) -> float:
     """A parsed duration must be finite and not negative."""
     if not math.isfinite(value) or value < 0:

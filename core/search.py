@@ -125,19 +125,10 @@ class Searcher:
         return _normalise(vecs.mean(axis=0))
 
     def query_vector(self, query: Query) -> np.ndarray:
-        """One normalised vector for the whole query (positives minus weighted negatives)."""
-        positive, negatives = parse_text(query.text)
-        parts: list[np.ndarray] = []
-        if positive:
-            parts.append(query.text_weight * self.embed_text(positive))
-        parts += [query.image_weight * self.embed_image(p) for p in query.images]
-        parts += [query.clip_weight * self.embed_clip(p) for p in query.clips]
-        if not parts and not negatives:
-            raise ValueError("empty query: give text, an image or a clip")
-        q = _normalise(np.sum(parts, axis=0)) if parts else np.zeros_like(self.embed_text(negatives[0]))
-        for n in negatives:
-            q = q - query.negative_weight * self.embed_text(n)
-        return _normalise(q)
+        """One normalised vector for the whole query (weighted terms and media, minus negatives)."""
+        from .weighted_query import query_vector
+
+        return query_vector(self, query)
 
     # -- retrieval -----------------------------------------------------------------------------
     def search(
@@ -150,9 +141,17 @@ class Searcher:
     ) -> SearchResult:
         if isinstance(query, str):
             query = Query(text=query)
+        from .query_syntax import parse_query
+        from .weighted_query import query_vector
+
+        parsed = parse_query(query.text)
+        if parsed.is_sequence:  # "A then B": steps in time order (then_search.py)
+            from .then_search import search_sequence
+
+            return search_sequence(self, query, parsed, limit=limit, filters=filters)
         timings: dict[str, float] = {}
         t = time.perf_counter()
-        q = self.query_vector(query)
+        q = query_vector(self, query, parsed)
         timings["embed"] = time.perf_counter() - t
         return self.search_vector(q, limit=limit, filters=filters, two_stage=two_stage, timings=timings)
 

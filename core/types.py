@@ -35,7 +35,8 @@ class Filters:
 class Query:
     """What the user is looking for.
 
-    ``text`` may contain ``-term`` words (or ``-"two words"``) that push results away.
+    ``text`` may contain ``-term`` words (or ``-"two words"``) that push results away, weighted
+    terms (``2:"red car"``) and ``then`` steps (core/query_syntax.py, docs/query-syntax.md).
     Images are stills (any Pillow-readable file); clips are short videos whose sampled
     frames are averaged. Weights scale each part; the combined vector is normalised.
     """
@@ -48,6 +49,7 @@ class Query:
     clip_weight: float = 1.0
     negative_weight: float = 0.5
     sources: tuple[str, ...] = ()  # seen / said / written / subtitle that may answer; () = all
+    then_window: float = 10.0  # "A then B": most seconds from the end of A to the start of B (query_syntax.py)
 
     def is_empty(self) -> bool:
         return not (self.text.strip() or self.images or self.clips)
@@ -70,6 +72,8 @@ class Moment:
     sources: tuple[str, ...] = ("seen",)  # which of seen / said / written / subtitle matched
     # Matched words with their times: (start, end, text, source), in time order.
     words: tuple[tuple[float, float, str, str], ...] = ()
+    # "A then B" queries: (start, end, confidence) of each step, in order; the moment covers them all.
+    steps: tuple[tuple[float, float, float], ...] = ()
 
     @property
     def clock(self) -> SourceClock:
@@ -100,6 +104,13 @@ class Moment:
             "file_id": self.file_id,
             "sources": list(self.sources),
             "words": [{"start": round(a, 3), "end": round(b, 3), "text": t, "source": s} for a, b, t, s in self.words],
+        } | self._steps_json()
+
+    def _steps_json(self) -> dict[str, object]:
+        if not self.steps:
+            return {}
+        return {
+            "steps": [{"start": round(a, 3), "end": round(b, 3), "confidence": round(c, 4)} for a, b, c in self.steps]
         }
 
 

@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
         self.search_bar.search_requested.connect(self._on_search_bar_search_requested)
         self.search_bar.cleared.connect(self._on_search_bar_cleared)
         self.search_bar.rejected_drop.connect(lambda msg: self.notice.show_notice(msg, "warning"))
+        self.search_bar.syntax_hint.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         self.search.finished.connect(self._on_search_finished)
         self.search.failed.connect(self._on_search_failed)
         self.results.model.thumbnail_wanted.connect(self.thumbnails.request)

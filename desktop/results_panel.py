@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from reelseek.core.types import Moment, Query, SearchResult
+from reelseek.desktop.query_help import nothing_found_text
 from reelseek.desktop.results_model import ResultsModel
 from reelseek.desktop.results_view import ResultsView
 
@@ -97,7 +98,7 @@ class ResultsPanelWidget(QStackedWidget):
         """The cards, or a clear "no good match" instead of noise (the weak moments stay one click away)."""
         what = describe_query(query)
         if not result.moments:
-            self.show_placeholder("no_match", "Nothing found", f"No moments match {what}.")
+            self.show_placeholder("no_match", "Nothing found", nothing_found_text(query) or f"No moments match {what}.")
         elif result.no_good_match:
             self._weak = list(result.moments)
             self._more = list(result.more)

@@ -1,4 +1,4 @@
-"""SearchBarWidget: text with -exclusions, dropped stills/clips as chips, folder and duration filters."""
+"""SearchBarWidget: text with -exclusions, weights and then-steps, dropped stills/clips as chips, filters."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from reelseek.core.types import Filters, Query
 from reelseek.desktop import theme
 from reelseek.desktop.media_kinds import DropKind, classify, local_paths
+from reelseek.desktop.query_help import QueryHelpButton, syntax_error
 
 DEBOUNCE_MS = 300
 
@@ -68,6 +69,7 @@ class SearchBarWidget(QWidget):
     search_requested = Signal(object, object)  # Query, Filters
     cleared = Signal()
     rejected_drop = Signal(str)  # message for paths that are neither image nor video
+    syntax_hint = Signal(str)  # what is wrong with half-typed syntax (the search waits for more keys)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,15 +81,18 @@ class SearchBarWidget(QWidget):
         self.field.setPlaceholderText(
             "Describe a moment… e.g. red circle on grass -night   (or drop a still or a clip)"
         )
-        self.field.setToolTip(
+        self._tooltip = (
             "Words said, written on screen or subtitled are searched too.\n"
-            '"quoted words" match as a phrase;  -word leaves it out.\n'
+            '"quoted words" match as a phrase;  -word leaves it out;  2:"red car" weighs a term.\n'
+            "car stops then door opens: one follows the other (then<5s> sets the gap).\n"
             'Only one source: said:"out of time"   written:SC 12   sub:hello   seen:red car'
         )
+        self.field.setToolTip(self._tooltip)
         self.field.setClearButtonEnabled(True)
         self.field.textEdited.connect(self._on_field_text_edited)
         self.field.returnPressed.connect(self._on_field_return_pressed)
         self.field.setAcceptDrops(False)  # drops go to the bar, not into the text
+        self.help_button = QueryHelpButton(self)
         self.chip_area = QHBoxLayout()
         self.chip_area.setSpacing(4)
         self.folder_combo = QComboBox()
@@ -105,6 +110,7 @@ class SearchBarWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
         layout.addWidget(self.field, 1)
+        layout.addWidget(self.help_button)
         layout.addLayout(self.chip_area)
         layout.addWidget(self.folder_combo)
         layout.addWidget(self.duration_combo)
@@ -206,7 +212,19 @@ class SearchBarWidget(QWidget):
 
     @Slot()
     def _on_debounce_timeout(self) -> None:
-        self.search_now()
+        # Half-typed syntax ("car stops then", an open quote) waits for the next keys; Enter
+        # still searches, and the results page then says what is wrong.
+        error = syntax_error(self.field.text())
+        self.field.setProperty("invalid", error is not None)
+        self.field.setToolTip(f"{error}\n\n{self._tooltip}" if error else self._tooltip)
+        if error is None:
+            self.search_now()
+        else:
+            self.syntax_hint.emit(error)
+
+    def syntax_problem(self) -> str | None:
+        """What the parser says about the text typed, if it cannot be searched as it stands."""
+        return syntax_error(self.field.text())
 
     @Slot()
     def _on_filters_changed(self) -> None:

@@ -39,7 +39,8 @@ class WordsQuery:
     phrases: tuple[str, ...]  # the quoted ones among terms
     negatives: tuple[str, ...]  # lines containing any of these are left out
     full_text: str  # the positive text as typed (phrase bonus when a line holds it whole)
-    raw_without_prefix: str  # the text to hand to the visual searcher (keeps its "-term" syntax)
+    raw_without_prefix: str  # the text to hand to the visual searcher (its full syntax: query_syntax.py)
+    sequence: bool = False  # an "A then B" query: the visual side orders the steps in time
 
 
 def split_source_prefix(text: str) -> tuple[tuple[str, ...], str]:
@@ -59,11 +60,13 @@ def split_source_prefix(text: str) -> tuple[tuple[str, ...], str]:
 
 def parse_words_query(text: str, sources: Sequence[str] = ()) -> WordsQuery:
     """Parse the search box text; ``sources`` (e.g. from ``--source``) intersects with a prefix."""
+    from ..query_syntax import is_sequence, plain_text
     from ..search import parse_text
 
     prefix, rest = split_source_prefix(text)
     allowed = [s for s in ALL_SOURCES if (not prefix or s in prefix) and (not sources or s in sources)]
-    positive, negatives = parse_text(rest)
+    # Lines are matched on the words alone: weights (2:red) and "then" steps are the visual side's.
+    positive, negatives = parse_text(plain_text(rest))
     phrases = tuple(p.strip() for p in _PHRASE.findall(positive) if p.strip())
     loose = [t.strip(_PUNCT) for t in _PHRASE.sub(" ", positive).replace('"', " ").split()]
     loose = [t for t in loose if t]
@@ -76,10 +79,6 @@ def parse_words_query(text: str, sources: Sequence[str] = ()) -> WordsQuery:
         phrases=phrases,
         negatives=tuple(negatives),
         full_text=visual,
-        raw_without_prefix=rest.replace('"', " ") if not negatives else _unquote_positives(rest),
+        raw_without_prefix=rest,  # quotes kept: they group weighted terms and a literal "then"
+        sequence=is_sequence(rest),
     )
-
-
-def _unquote_positives(text: str) -> str:
-    # Keep -"two words" (the visual searcher's negative syntax), drop quotes around positives.
-    return re.sub(r'(?:(?<=\s)|^)(?<!-)"([^"]+)"', r"\1", text)

@@ -115,7 +115,8 @@ def fused_search(
     wq = parse_words_query(query.text, query.sources)
     # A query of negatives alone ("-night") is still a visual query: away from those words.
     visual_wanted = SEEN in wq.sources and bool(wq.visual_text or wq.negatives or query.images or query.clips)
-    words_wanted = any(s != SEEN for s in wq.sources) and bool(wq.terms)
+    # Lines hold no time order: a "then" query that the visual side may answer is left to it.
+    words_wanted = any(s != SEEN for s in wq.sources) and bool(wq.terms) and not (visual_wanted and wq.sequence)
     if not visual_wanted and not words_wanted:
         raise ValueError('empty query: type words after the source (e.g. said:"out of time")')
     timings: dict[str, float] = {}
