@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from reelseek.core.types import Filters, IndexProgress, IndexReport, Query, SearchResult
 from reelseek.desktop import theme
+from reelseek.desktop.feedback_wiring import connect_feedback
 from reelseek.desktop.folders_panel import FoldersWidget
 from reelseek.desktop.index_worker import IndexWorker
 from reelseek.desktop.keyboard_flow import KeyboardFlow
@@ -220,6 +221,7 @@ class MainWindow(QMainWindow):
         self.player.playback_error.connect(lambda msg: self.notice.show_notice(msg, "warning"))
         self.player.moment_loaded.connect(self.transcript.load_moment)
         self.transcript.seek_requested.connect(self.player.seek)
+        connect_feedback(self)  # more like this, thumbs up/down, undo
 
     # --- public actions (also what tests drive) ----------------------------------------------
 
