@@ -163,7 +163,8 @@ def search_refined(
     """
     searcher = lib.searcher()
     lib.vector_index(searcher.model_id)  # follows another process's commits, in memory
-    relevant, irrelevant = [], []
+    relevant: list[np.ndarray] = []
+    irrelevant: list[np.ndarray] = []
     for mark in marks:
         value = mark.value if isinstance(mark, Mark) else 1
         vec = resolve(lib.store, searcher.model_id, MomentRef.of(mark) if isinstance(mark, Mark) else mark).vector

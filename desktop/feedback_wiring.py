@@ -9,6 +9,9 @@ from reelseek.core.types import Moment
 if TYPE_CHECKING:
     from reelseek.desktop.main_window import MainWindow
 
+# For Help ▸ Keyboard shortcuts (the player's own key line stays short).
+FEEDBACK_KEYS = "+/- result relevant/not relevant · Ctrl+Z undo the last mark · right-click a result: More like this"
+
 
 def connect_feedback(window: MainWindow) -> None:
     """Right-click ▸ More like this, the cards' thumbs, + / - keys and Ctrl+Z reach the search

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from reelseek.core.types import Filters, IndexProgress, IndexReport, Query, SearchResult
 from reelseek.desktop import theme
-from reelseek.desktop.feedback_wiring import connect_feedback
+from reelseek.desktop.feedback_wiring import FEEDBACK_KEYS, connect_feedback
 from reelseek.desktop.folders_panel import FoldersWidget
 from reelseek.desktop.index_worker import IndexWorker
 from reelseek.desktop.keyboard_flow import KeyboardFlow
@@ -171,7 +171,9 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         keys = self._action(help_menu, "Keyboard shortcuts", "", "")
         keys.triggered.connect(
-            lambda: QMessageBox.information(self, "Keyboard shortcuts", KEYS_HELP.replace(" · ", "\n"))
+            lambda: QMessageBox.information(
+                self, "Keyboard shortcuts", f"{KEYS_HELP} · {FEEDBACK_KEYS}".replace(" · ", "\n")
+            )
         )
 
     def _install_player_shortcuts(self) -> None:

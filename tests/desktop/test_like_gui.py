@@ -15,7 +15,7 @@ from reelseek.core.types import Moment
 from reelseek.desktop.main_window import MainWindow
 from reelseek.desktop.results_delegate import feedback_rects
 from reelseek.desktop.results_model import ResultsModel
-from tests.desktop.gui_helpers import index_folder, open_window, search
+from tests.desktop.gui_helpers import TEST_MODEL, open_window, search
 from tests.synth.takes import write_takes_library
 
 pytestmark = pytest.mark.slow
@@ -23,10 +23,16 @@ RERANK_TIMEOUT_MS = 60_000  # a busy 2-core machine; nothing here measures time
 
 
 @pytest.fixture(scope="module")
-def takes_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def indexed_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The takes library indexed once by the real core (words off: they play no part here), so
+    the window opens on a searchable library instead of waiting for its own worker."""
     root = tmp_path_factory.mktemp("takes")
     write_takes_library(root)
-    return root
+    home = tmp_path_factory.mktemp("home")
+    with Library(home, model_id=TEST_MODEL) as lib:
+        report = lib.index([root], words=False)
+    assert report.indexed == 8 and not report.errors, report
+    return home
 
 
 @pytest.fixture
@@ -58,9 +64,8 @@ def _wait_rerank(qtbot: QtBot, window: MainWindow, action) -> None:  # type: ign
     qtbot.waitUntil(lambda: not window.search.is_busy() and window.results.state() == "results", timeout=10_000)
 
 
-def test_more_like_this_thumbs_and_undo(qtbot: QtBot, tmp_path: Path, takes_src: Path, windows: list) -> None:
-    window = open_window(qtbot, tmp_path / "home", windows)
-    index_folder(qtbot, window, takes_src, 8)
+def test_more_like_this_thumbs_and_undo(qtbot: QtBot, indexed_home: Path, windows: list) -> None:
+    window = open_window(qtbot, indexed_home, windows)
     view = window.results.view
 
     # Right-click a card ▸ More like this: the other takes of its scene come first.
