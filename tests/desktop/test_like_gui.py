@@ -64,12 +64,33 @@ def _wait_rerank(qtbot: QtBot, window: MainWindow, action) -> None:  # type: ign
     qtbot.waitUntil(lambda: not window.search.is_busy() and window.results.state() == "results", timeout=10_000)
 
 
-def test_more_like_this_thumbs_and_undo(qtbot: QtBot, indexed_home: Path, windows: list) -> None:
+class _CountingEncoder:
+    """The real encoder, counting the inference calls a re-rank must not make."""
+
+    def __init__(self, inner: object, calls: list[str]) -> None:
+        self._inner, self._calls = inner, calls
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self._inner, name)
+        if name in ("encode_texts", "encode_frames"):
+            self._calls.append(name)
+        return attr
+
+
+def test_more_like_this_thumbs_and_undo(
+    qtbot: QtBot, indexed_home: Path, windows: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
     window = open_window(qtbot, indexed_home, windows)
     view = window.results.view
 
     # Right-click a card ▸ More like this: the other takes of its scene come first.
     search(qtbot, window, "a circle")
+    # From here on nothing is embedded: more like this uses stored frames, marks re-rank by vector math.
+    calls: list[str] = []
+    searcher = windows[0][1].searcher()
+    for attr in ("_text_encoder", "_embedder"):
+        factory = getattr(searcher, attr)
+        monkeypatch.setattr(searcher, attr, lambda f=factory: _CountingEncoder(f(), calls))
     take1 = view.results_model().index(_row(window, "take1.mp4", 1.0))
     menu = view.context_menu(take1)
     assert menu is not None
@@ -117,6 +138,7 @@ def test_more_like_this_thumbs_and_undo(qtbot: QtBot, indexed_home: Path, window
     _wait_rerank(qtbot, window, lambda: click_thumb(first_name, first_start + 0.1, False))
     assert _order(window) == original
     assert not window.search.marks()
+    assert calls == [], calls
 
 
 def _path_range(window: MainWindow, name: str, start: float) -> tuple[str, float, float]:
