@@ -13,12 +13,14 @@ import numpy as np
 from . import store_collections
 from .errors import LibraryError
 from .feedback import ROCCHIO, Mark, Rocchio, normalise, refine
+from .moments import edges_for
 from .types import Filters, Moment, Query, SearchResult
 
 if TYPE_CHECKING:
     from .library import Library
     from .store import Store
 
+SHOT_REACH = 60.0  # seconds either side of a single time searched for the shot around it
 _TIME = re.compile(r"^\d+(?:\.\d*)?$|^(?:\d+:){1,2}\d+(?:\.\d*)?$")
 _EPS = 1e-3
 
@@ -29,8 +31,8 @@ class MomentNotFound(LibraryError):
 
 @dataclass(frozen=True)
 class MomentRef:
-    """A moment named by the user: a file, and a range, a single time (the shot around it), or
-    neither (the whole file)."""
+    """A moment named by the user: a file, and a range, a single time (the run of frames that
+    look like it: the shot), or neither (the whole file)."""
 
     path: str
     start: float | None = None
@@ -115,25 +117,48 @@ def resolve(store: Store, model_id: str, ref: MomentRef) -> ResolvedMoment:
         if ref.start < 0 or hi > dur + 0.5:  # half a second of slack for a rounded-up end
             raise MomentNotFound(f"{ref.describe()} is outside {Path(ref.path).name}, which runs 0–{dur:g} s")
     lo, hi = (0.0, max(dur, 0.0)) if ref.start is None else (ref.start, ref.end if ref.end is not None else ref.start)
-    segs = store.neighbour_segments(row.id, model_id, lo - _EPS, hi + _EPS)
-    if not segs:
+    point = ref.start is not None and hi - lo < _EPS
+    reach = SHOT_REACH if point else 0.0
+    segs = store.neighbour_segments(row.id, model_id, lo - reach - _EPS, hi + reach + _EPS)
+    times = np.concatenate([s.times for s in segs]).astype(np.float64) if segs else np.zeros(0)
+    if not len(times):
         raise MomentNotFound(
             f"{Path(ref.path).name} has no indexed frames there yet (status {row.status}): index it, then try again"
         )
-    if ref.start is not None and hi - lo < _EPS:
-        # A single time: the shot (segment) around it is the moment, as on a result card.
-        seg = next((s for s in segs if s.start <= lo < s.end), segs[-1])
-        segs, lo, hi = [seg], seg.start, seg.end
-    times = np.concatenate([s.times for s in segs]).astype(np.float64)
-    frames = np.concatenate([s.frames for s in segs if len(s.times)]) if len(times) else None
-    if frames is None:
-        raise MomentNotFound(f"{Path(ref.path).name}: no frames stored for {ref.describe()}")
+    frames = np.concatenate([s.frames for s in segs if len(s.times)])
+    if point:
+        # Each frame stands for its cell inside its own segment (a segment edge is a cut).
+        cells = [edges_for(seg.times.astype(np.float64), seg.start, seg.end) for seg in segs if len(seg.times)]
+        starts = np.concatenate([c[:-1] for c in cells])
+        ends = np.concatenate([c[1:] for c in cells])
+        a, b = _shot_around(lo, times, frames)
+        lo, hi = float(starts[a]), float(ends[b])
     inside = (times >= lo - _EPS) & (times <= hi + _EPS)
     if not inside.any():  # a range shorter than the sampling step: its nearest frame
         inside = np.zeros(len(times), dtype=bool)
         inside[int(np.argmin(np.abs(times - (lo + hi) / 2)))] = True
     vector = normalise(frames[inside].astype(np.float32).mean(axis=0))
     return ResolvedMoment(row.id, row.path, lo, hi, vector)
+
+
+def _shot_around(t: float, times: np.ndarray, frames: np.ndarray) -> tuple[int, int]:
+    """First and last index of the frames around time t that look like the frame at t: the shot a single time
+    names. Segments are no guide (a short file is one segment whatever it shows).
+
+    A neighbour belongs while it is closer to the frame at t than halfway between a perfect
+    match and the typical frame nearby (capped at 0.9: a continuous shot stays whole).
+    """
+    f = frames.astype(np.float32)
+    f /= np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-9)
+    i = int(np.argmin(np.abs(times - t)))
+    sims = f @ f[i]
+    threshold = min(0.9, (1.0 + float(np.median(sims))) / 2)
+    a = b = i
+    while a > 0 and sims[a - 1] >= threshold:
+        a -= 1
+    while b + 1 < len(times) and sims[b + 1] >= threshold:
+        b += 1
+    return a, b
 
 
 def base_vector(lib: Library, query: Query) -> np.ndarray:

@@ -117,7 +117,7 @@ def test_resolve_reads_the_moments_own_stored_frames(store):
     first = resolve(s, "m", MomentRef(str(video), 0.0, 3.0))
     assert (first.start, first.end) == (0.0, 3.0)
     assert first.vector @ _unit(1) > 0.95 and np.isclose(np.linalg.norm(first.vector), 1, atol=1e-5)
-    # A single time is the shot (segment) around it.
+    # A single time is the shot around it (the frames that look like it), cut at the segment edge.
     shot = resolve(s, "m", MomentRef(str(video), 5.0, 5.0))
     assert (shot.start, shot.end) == (4.0, 8.0) and shot.vector @ _unit(0, 1) > 0.95
     # A range straddling the cut averages both shots.
@@ -125,6 +125,23 @@ def test_resolve_reads_the_moments_own_stored_frames(store):
     assert both.vector @ _unit(1) > 0.5 and both.vector @ _unit(0, 1) > 0.5
     whole = resolve(s, "m", MomentRef(str(video)))
     assert (whole.start, whole.end) == (0.0, 8.0)
+
+
+def test_a_single_time_in_a_one_segment_file_is_its_own_shot_only(tmp_path):
+    """Short files are one segment whatever they show: the shot comes from the frames."""
+    s = Store(tmp_path / "lib.db")
+    video = tmp_path / "short.mp4"
+    fid = s.upsert_file(video, None, 10, 1, "fp")
+    a, b = _frames(0, 4, _unit(1)), _frames(4, 8, _unit(0, 1))
+    one = NewSegment(
+        0.0, 8.0, 1.0, a.vector, np.concatenate([a.times, b.times]), np.concatenate([a.frames, b.frames]), None
+    )
+    s.commit_file(fid, "m", [one], duration=8.0, width=64, height=64)
+    shot = resolve(s, "m", MomentRef(str(video), 6.0, 6.0))
+    # Frames at 4, 5, 6, 7 s; the first one's cell starts halfway from the last frame before it.
+    assert (shot.start, shot.end) == (3.5, 8.0), shot
+    assert shot.vector @ _unit(0, 1) > 0.95
+    s.close()
 
 
 def test_resolve_refuses_what_is_not_in_the_library(store, tmp_path):
