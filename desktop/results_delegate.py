@@ -17,7 +17,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip
 
 from reelseek.core.timecode import clock
 from reelseek.core.types import Moment
@@ -81,6 +81,16 @@ class ResultCardDelegate(QStyledItemDelegate):
                         self.mark_clicked.emit(moment, hit)
                 return event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
         return super().editorEvent(event, model, option, index)
+
+    def helpEvent(self, event, view, option, index):  # type: ignore[no-untyped-def]
+        """The thumbs say what they do; elsewhere the card's own tooltip."""
+        up, down = feedback_rects(option.rect)
+        pos = event.pos()
+        if up.contains(pos) or down.contains(pos):
+            text = "Relevant: more like this (+)" if up.contains(pos) else "Not relevant (-)"
+            QToolTip.showText(event.globalPos(), f"{text}\nclick again or Ctrl+Z to undo", view)
+            return True
+        return super().helpEvent(event, view, option, index)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(CARD_WIDTH, PAD + THUMB_HEIGHT + TEXT_BLOCK + PAD)
