@@ -78,7 +78,12 @@ def search(lib: Library, args: argparse.Namespace, query: Query, filters: Filter
             at = parse_seconds(args.at) if args.at else None
         except ValueError as e:
             raise MomentNotFound(f"--at: {e}") from None
-        _target, result = search_like(lib, parse_moment(args.like, at), marks, limit=args.limit, filters=filters)
+        target, result = search_like(lib, parse_moment(args.like, at), marks, limit=args.limit, filters=filters)
+        if not args.json:  # say which moment was read (a time names the shot around it), on stderr
+            print(
+                f"more like {target.path} {target.start:.1f}-{target.end:.1f} s (the moment itself is left out)",
+                file=sys.stderr,
+            )
         return result
     return search_refined(lib, base_vector(lib, query), marks, limit=args.limit, filters=filters)
 
