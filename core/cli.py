@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import cli_confidence, cli_doctor
+from . import cli_confidence, cli_doctor, cli_like
 from .cli_args import (
     checked_duration,
     positive_int,
@@ -134,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="a text file of queries, one per line (a shot list); prints each query's moments",
     )
+    cli_like.add_arguments(se)  # --like, --at, --relevant, --irrelevant
 
     st = sub.add_parser("status", help="counts per file status and every failed file")
     st.add_argument("--json", action="store_true")
@@ -333,6 +334,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         clip_weight=args.clip_weight,
         then_window=args.then_within,
     )
+    if cli_like.wanted(args) and (why := cli_like.check(args, query)):
+        return cli_like.refuse(why)
     filters = Filters(
         folders=tuple(str(Path(f).expanduser().resolve()) for f in args.folder),
         min_duration=args.min_duration,
@@ -346,7 +349,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         if args.batch:
             return _search_batch(lib, args, filters)
-        result = lib.search(query, limit=args.limit, filters=filters, two_stage=not args.single_stage)
+        if cli_like.wanted(args):
+            result = cli_like.search(lib, args, query, filters)
+        else:
+            result = lib.search(query, limit=args.limit, filters=filters, two_stage=not args.single_stage)
         calibration = lib.saved_calibration() if args.json_full else None
     except (LibraryError, ModelError, media.MediaError, ValueError, OSError) as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from reelseek.core.types import Filters, IndexProgress, IndexReport, Query, SearchResult
 from reelseek.desktop import theme
+from reelseek.desktop.feedback_wiring import FEEDBACK_KEYS, connect_feedback
 from reelseek.desktop.folders_panel import FoldersWidget
 from reelseek.desktop.index_worker import IndexWorker
 from reelseek.desktop.keyboard_flow import KeyboardFlow
@@ -170,7 +171,9 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         keys = self._action(help_menu, "Keyboard shortcuts", "", "")
         keys.triggered.connect(
-            lambda: QMessageBox.information(self, "Keyboard shortcuts", KEYS_HELP.replace(" · ", "\n"))
+            lambda: QMessageBox.information(
+                self, "Keyboard shortcuts", f"{KEYS_HELP} · {FEEDBACK_KEYS}".replace(" · ", "\n")
+            )
         )
 
     def _install_player_shortcuts(self) -> None:
@@ -221,6 +224,7 @@ class MainWindow(QMainWindow):
         self.player.playback_error.connect(lambda msg: self.notice.show_notice(msg, "warning"))
         self.player.moment_loaded.connect(self.transcript.load_moment)
         self.transcript.seek_requested.connect(self.player.seek)
+        connect_feedback(self)  # more like this, thumbs up/down, undo
 
     # --- public actions (also what tests drive) ----------------------------------------------
 

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip
 
 from reelseek.core.timecode import clock
 from reelseek.core.types import Moment
@@ -17,10 +28,22 @@ CARD_WIDTH = 232
 THUMB_HEIGHT = 130  # 16:9 of the thumbnail area inside the card's padding
 PAD = 8
 TEXT_BLOCK = 60
+THUMB_BUTTON = QSize(20, 16)  # relevance feedback buttons, right of the file name
+
+
+def feedback_rects(card: QRect) -> tuple[QRect, QRect]:
+    """Where a card (its option.rect) has its thumbs-up and thumbs-down buttons."""
+    y = card.top() + PAD + THUMB_HEIGHT + 6
+    right = card.right() - PAD
+    down = QRect(right - THUMB_BUTTON.width(), y, THUMB_BUTTON.width(), THUMB_BUTTON.height())
+    up = down.translated(-THUMB_BUTTON.width() - 3, 0)
+    return up, down
 
 
 class ResultCardDelegate(QStyledItemDelegate):
     """Fixed-size cards so the grid lays out without measuring text (uniform item sizes)."""
+
+    mark_clicked = Signal(object, int)  # Moment, +1 (thumbs up) or -1 (thumbs down)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +61,36 @@ class ResultCardDelegate(QStyledItemDelegate):
         else:
             self._scaled.move_to_end(key)
         return scaled
+
+    def editorEvent(
+        self,
+        event: QEvent,
+        model: QAbstractItemModel,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        """A click on a thumb marks the moment (and does not select or play the card)."""
+        if isinstance(event, QMouseEvent) and event.button() == Qt.MouseButton.LeftButton:
+            up, down = feedback_rects(option.rect)
+            pos = event.position().toPoint()
+            hit = 1 if up.contains(pos) else -1 if down.contains(pos) else 0
+            if hit:
+                if event.type() == QEvent.Type.MouseButtonRelease:
+                    moment = index.data(ResultsModel.MomentRole)
+                    if moment is not None:
+                        self.mark_clicked.emit(moment, hit)
+                return event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
+        return super().editorEvent(event, model, option, index)
+
+    def helpEvent(self, event, view, option, index):  # type: ignore[no-untyped-def]
+        """The thumbs say what they do; elsewhere the card's own tooltip."""
+        up, down = feedback_rects(option.rect)
+        pos = event.pos()
+        if up.contains(pos) or down.contains(pos):
+            text = "Relevant: more like this (+)" if up.contains(pos) else "Not relevant (-)"
+            QToolTip.showText(event.globalPos(), f"{text}\nclick again or Ctrl+Z to undo", view)
+            return True
+        return super().helpEvent(event, view, option, index)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(CARD_WIDTH, PAD + THUMB_HEIGHT + TEXT_BLOCK + PAD)
@@ -74,7 +127,23 @@ class ResultCardDelegate(QStyledItemDelegate):
         range_text = str(index.data(ResultsModel.RangeTextRole) or "")
         source_badges.paint(painter, thumb, moment)  # seen / said / written / sub, and the matched words
         self._paint_text(painter, option, thumb, moment, str(index.data() or ""), range_text)
+        self._paint_feedback(painter, option.rect, int(index.data(ResultsModel.MarkRole) or 0))
         painter.restore()
+
+    def _paint_feedback(self, painter: QPainter, card: QRect, mark: int) -> None:
+        """Thumbs up / down; the marked one filled (green up, red down)."""
+        up, down = feedback_rects(card)
+        for rect, value, icon in ((up, 1, "arrow-up"), (down, -1, "arrow-down")):
+            on = mark == value
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(
+                (QColor("#2f9e55") if value > 0 else QColor("#c2413b")) if on else QColor(255, 255, 255, 18)
+            )
+            painter.drawRoundedRect(QRectF(rect), 3, 3)
+            pix = theme.icon(icon).pixmap(QSize(12, 12))
+            painter.setOpacity(1.0 if on else 0.55)
+            painter.drawPixmap(rect.center().x() - 6, rect.center().y() - 6, pix)
+            painter.setOpacity(1.0)
 
     def _paint_thumbnail(self, painter: QPainter, rect: QRect, pixmap: QPixmap | None, m: Moment) -> None:
         painter.fillRect(rect, QColor("#0e0f11"))
@@ -121,7 +190,7 @@ class ResultCardDelegate(QStyledItemDelegate):
         painter.drawText(
             QRect(left, y, width, fm.height()),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            fm.elidedText(name, Qt.TextElideMode.ElideMiddle, width),
+            fm.elidedText(name, Qt.TextElideMode.ElideMiddle, width - 2 * THUMB_BUTTON.width() - 8),
         )
         y += fm.height() + 2
 

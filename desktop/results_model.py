@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ class ResultsModel(QAbstractListModel):
     ThumbnailRole = Qt.ItemDataRole.UserRole + 2
     ThumbnailPendingRole = Qt.ItemDataRole.UserRole + 3
     RangeTextRole = Qt.ItemDataRole.UserRole + 4  # "in – out" as the settings say (SMPTE or seconds)
+    MarkRole = Qt.ItemDataRole.UserRole + 5  # relevance feedback: +1 thumbs up, -1 down, 0 none
 
     thumbnail_wanted = Signal(object)  # Moment
 
@@ -54,6 +55,7 @@ class ResultsModel(QAbstractListModel):
         self._thumbs: OrderedDict[ThumbKey, QPixmap | None] = OrderedDict()
         self._pending: set[ThumbKey] = set()
         self._tc_mode = "smpte"
+        self._mark_of: Callable[[Moment], int] = lambda _m: 0
 
     # --- content ----------------------------------------------------------------------------
 
@@ -77,6 +79,12 @@ class ResultsModel(QAbstractListModel):
         self._tc_mode = mode
         if self._moments:
             self.dataChanged.emit(self.index(0), self.index(len(self._moments) - 1), [self.RangeTextRole])
+
+    def set_mark_source(self, mark_of: Callable[[Moment], int]) -> None:
+        """Where the cards' thumbs come from (the search controller's marks); repaints them."""
+        self._mark_of = mark_of
+        if self._moments:
+            self.dataChanged.emit(self.index(0), self.index(len(self._moments) - 1), [self.MarkRole])
 
     def range_text(self, m: Moment) -> str:
         return format_range(m.start, m.end, m.clock, self._tc_mode)
@@ -130,6 +138,8 @@ class ResultsModel(QAbstractListModel):
             return self.range_text(m)
         if role == self.MomentRole:
             return m
+        if role == self.MarkRole:
+            return self._mark_of(m)
         if role == self.ThumbnailRole:
             return self._thumbnail_for(m)
         if role == self.ThumbnailPendingRole:

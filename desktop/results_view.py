@@ -23,12 +23,17 @@ class ResultsView(QListView):
     add_to_selects_requested = Signal(list, str)  # moments, collection name ("" = ask for a new one)
     export_requested = Signal(list, str)  # moments, format
     player_key_pressed = Signal(int, object)  # key, modifiers: J/K/L/Space/I/O go to the player
+    more_like_requested = Signal(object)  # Moment: search by its own frames
+    mark_requested = Signal(object, int)  # Moment, +1 relevant / -1 not relevant (again: clears)
+    undo_mark_requested = Signal()  # Ctrl+Z: take back the last thumb
 
     def __init__(self, model: ResultsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ResultsView")
         self.setModel(model)
-        self.setItemDelegate(ResultCardDelegate(self))
+        delegate = ResultCardDelegate(self)
+        delegate.mark_clicked.connect(self.mark_requested)
+        self.setItemDelegate(delegate)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setFlow(QListView.Flow.LeftToRight)
         self.setWrapping(True)
@@ -81,6 +86,17 @@ class ResultsView(QListView):
                 self.add_to_selects_requested.emit(moments, self.default_collection or "Selects")
             event.accept()
             return
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus) and plain:
+            # + (or = without shift) marks the current card relevant, - not relevant.
+            m = self.current_moment()
+            if m is not None:
+                self.mark_requested.emit(m, -1 if key == Qt.Key.Key_Minus else 1)
+            event.accept()
+            return
+        elif key == Qt.Key.Key_Z and mods & Qt.KeyboardModifier.ControlModifier:
+            self.undo_mark_requested.emit()
+            event.accept()
+            return
         elif key in PLAYER_KEYS and plain:
             # Never a keyboard search in the grid, never typed anywhere: these drive the player.
             self.player_key_pressed.emit(int(key), mods)
@@ -100,6 +116,15 @@ class ResultsView(QListView):
         menu = QMenu(self)
         entries = [
             ("play", "Play moment", "play", lambda: self.play_requested.emit(m)),
+            ("more_like", "More like this", "search", lambda: self.more_like_requested.emit(m)),
+            (
+                "mark_relevant",
+                "Relevant\t+",
+                "arrow-up",
+                lambda: self.mark_requested.emit(m, 1),
+            ),
+            ("mark_irrelevant", "Not relevant\t-", "arrow-down", lambda: self.mark_requested.emit(m, -1)),
+            ("undo_mark", "Undo last mark\tCtrl+Z", "", lambda: self.undo_mark_requested.emit()),
             ("reveal", "Reveal in file manager", "reveal", lambda: file_actions.reveal_in_file_manager(m.path)),
             ("copy_path", "Copy path", "copy", lambda: file_actions.copy_text(m.path)),
             (
@@ -115,6 +140,8 @@ class ResultsView(QListView):
             action.setObjectName(f"action_{name}")
             action.triggered.connect(fn)
             menu.addAction(action)
+            if name == "undo_mark":
+                menu.addSeparator()
             if name == "play":
                 menu.addSeparator()
                 self._add_selects_entries(menu)
