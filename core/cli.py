@@ -100,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
         help="only these sources answer: seen,said,written,subtitle (or start the text with said: written: sub: seen:)",
     )
     se.add_argument("--json", action="store_true", help="print a JSON list of moments")
+    se.add_argument(
+        "--no-group", action="store_true", help="list every copy, re-encode, trim and proxy of a shot on its own"
+    )
     se.add_argument("--seconds", action="store_true", help="show HH:MM:SS.mmm from the file start, not source timecode")
     se.add_argument(
         "--batch",
@@ -309,7 +312,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         if args.batch:
             return _search_batch(lib, args, filters)
-        result = lib.search(query, limit=args.limit, filters=filters, two_stage=not args.single_stage)
+        result = lib.search(
+            query, limit=args.limit, filters=filters, two_stage=not args.single_stage, group=not args.no_group
+        )
     except (LibraryError, ModelError, media.MediaError, ValueError, OSError) as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
         return getattr(e, "exit_code", EXIT_USAGE)
@@ -325,7 +330,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("no good match: the best moments below look like background noise")
     for i, m in enumerate(result.moments, 1):
         off = "  [offline]" if m.offline else ""
-        print(f"{i:3d}. {_span(m, args.seconds)}  {m.confidence:.3f}  [{'+'.join(m.sources)}]  {m.path}{off}")
+        takes = f"  +{len(m.takes)} take{'s' if len(m.takes) > 1 else ''}" if m.takes else ""
+        print(f"{i:3d}. {_span(m, args.seconds)}  {m.confidence:.3f}  [{'+'.join(m.sources)}]  {m.path}{off}{takes}")
         for a, _b, text, src in m.words:
             print(f"       {timecode(a) if args.seconds else m.clock.tc(a)}  {src}: {text}")
     return 0
@@ -342,7 +348,8 @@ def _search_batch(lib, args: argparse.Namespace, filters: Filters) -> int:  # ty
     lines = [ln.strip() for ln in args.batch.read_text(encoding="utf-8").splitlines()]
     out = []
     for text in (ln for ln in lines if ln and not ln.startswith("#")):
-        r = lib.search(Query(text=text), limit=args.limit, filters=filters, two_stage=not args.single_stage)
+        two_stage, group = not args.single_stage, not args.no_group
+        r = lib.search(Query(text=text), limit=args.limit, filters=filters, two_stage=two_stage, group=group)
         out.append({"query": text, "no_good_match": r.no_good_match, "moments": [m.to_json() for m in r.moments]})
         if not args.json:
             best = r.moments[0] if r.moments else None

@@ -70,6 +70,8 @@ class Moment:
     sources: tuple[str, ...] = ("seen",)  # which of seen / said / written / subtitle matched
     # Matched words with their times: (start, end, text, source), in time order.
     words: tuple[tuple[float, float, str, str], ...] = ()
+    # Other moments showing the same shot (re-encodes, trims, proxies, copies), best first; see core/takes.py.
+    takes: tuple[Moment, ...] = ()
 
     @property
     def clock(self) -> SourceClock:
@@ -100,6 +102,7 @@ class Moment:
             "file_id": self.file_id,
             "sources": list(self.sources),
             "words": [{"start": round(a, 3), "end": round(b, 3), "text": t, "source": s} for a, b, t, s in self.words],
+            "takes": [t.to_json() for t in self.takes],
         }
 
 
