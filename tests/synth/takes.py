@@ -96,4 +96,3 @@ def make_takes_library(root: str | os.PathLike[str], *, trim: float = 2.0) -> Ta
         for i, scenes in enumerate(FILLER)
     )
     return TakesLibrary(root, original, reencode, trimmed, proxy, other, fillers)
-
