@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from pytestqt.qtbot import QtBot
 
+from reelseek.core.library import Library
+from reelseek.core.settings import Settings
+from reelseek.core.types import Query
 from reelseek.desktop import theme
 from reelseek.desktop.results_delegate import takes_badge_rect
 from reelseek.desktop.results_model import ResultsModel
 from reelseek.desktop.results_view import ResultsView
-from tests.desktop.fakes import Recorder, moment
+from reelseek.desktop.search_controller import SearchController
+from reelseek.desktop.settings_dialog import SettingsDialog
+from tests.desktop.fakes import FakeLibrary, Recorder, moment
 
 
 def _cards() -> list:
@@ -111,3 +117,27 @@ def test_context_menu_and_key_t_toggle_takes_and_rows_below_stay_right(qtbot: Qt
     assert model.index(2).data(ResultsModel.TakesRole) == 2 and model.index(3).data(ResultsModel.TakeRole) == (2, 2)
     model.set_moments(_cards())  # a new search starts folded
     assert model.rowCount() == 3 and not model.is_expanded(0)
+
+
+def test_settings_switch_turns_folding_off_for_the_app_search(qtbot: QtBot, tmp_path: Path) -> None:
+    library = Library(tmp_path / "home", model_id=None)
+    try:
+        dialog = SettingsDialog(library, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+        qtbot.addWidget(dialog)
+        assert dialog.takes_check.isChecked(), "takes fold by default"
+        dialog.takes_check.setChecked(False)
+        dialog.accept()
+        assert Settings.load(library.paths.settings_file).group_takes is False
+    finally:
+        library.close()
+    fake = FakeLibrary(tmp_path / "fake")
+    ctl = SearchController(fake)  # type: ignore[arg-type]
+    try:
+        for grouped in (True, False):
+            fake.settings.group_takes = grouped
+            # The first search imports the model's libraries (torch): minutes on a busy machine.
+            with qtbot.waitSignal(ctl.finished, timeout=600_000):
+                ctl.search(Query(text="a red circle"))
+            assert fake.search_grouped is grouped
+    finally:
+        ctl.shutdown()

@@ -6,10 +6,12 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from tests.e2e.conftest import run_cli, search_json
-from tests.synth.takes import SHOT_CAPTION, TakesLibrary, make_takes_library
+from reelseek.core.takes import TakesConfig
+from tests.e2e.conftest import TEST_MODEL, run_cli, search_json
+from tests.synth.takes import SHOT_CAPTION, TRIM, TakesLibrary, frame_similarities, make_takes_library
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,7 @@ def test_copies_of_one_shot_fold_into_one_card(takes_home: tuple[Path, TakesLibr
     original = (
         top if top["path"] == str(lib.original) else next(t for t in top["takes"] if t["path"] == str(lib.original))
     )
-    assert abs((original["start"] - trimmed["start"]) - 2.0) <= 1.01
+    assert abs((original["start"] - trimmed["start"]) - TRIM) <= 1.01
     # The different shot of the same kind (a red circle on sand, other time) stays its own card.
     other = [c for c in cards if str(lib.other) in _files(c)]
     assert other and all(_files(c) == {str(lib.other)} for c in other), other
@@ -63,3 +65,14 @@ def test_human_output_counts_the_takes(takes_home: tuple[Path, TakesLibrary]) ->
     assert first.endswith("+3 takes"), out
     plain = run_cli(home, "search", SHOT_CAPTION, "-n", "3", "--no-group").stdout
     assert not re.search(r"\+\d+ takes?$", plain, re.MULTILINE), plain
+
+
+def test_thresholds_hold_on_this_library(takes_home: tuple[Path, TakesLibrary]) -> None:
+    """The frame threshold sits in the measured gap: copies' frames well above, other shots' well below."""
+    home, lib = takes_home
+    same, different = frame_similarities(home, lib, TEST_MODEL)
+    cfg = TakesConfig()
+    assert len(same) >= 40 and len(different) >= 1000
+    same_p5 = float(np.quantile(same, 0.05))
+    assert same_p5 >= cfg.frame_cos + 0.05, same_p5
+    assert max(different) <= cfg.frame_cos - 0.1, max(different)

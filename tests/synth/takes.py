@@ -22,6 +22,8 @@ OTHER_SHOT = (
     SceneSpec("red", "circle", "sand", "right", 5.0, 11.0),
     SceneSpec("blue", "cross", "plain", "down", 11.0, 15.0),
 )
+# Seconds cut off the trimmed copy's start: off the 1 s sampling grid, so its frames are not the original's.
+TRIM = 2.5
 # Unrelated footage, so the library has a background to calibrate against.
 FILLER = (
     (SceneSpec("green", "ring", "sky", "left", 0.0, 5.0), SceneSpec("yellow", "star", "sand", "still", 5.0, 10.0)),
@@ -82,7 +84,7 @@ def transcode(
     return dst
 
 
-def make_takes_library(root: str | os.PathLike[str], *, trim: float = 2.0) -> TakesLibrary:
+def make_takes_library(root: str | os.PathLike[str], *, trim: float = TRIM) -> TakesLibrary:
     """An original, a re-encode in another codec, a copy with `trim` s cut off the start, a quarter-size
     proxy in Proxy/ (same basename), a different shot of the same kind, and unrelated filler."""
     root = Path(root)
@@ -96,3 +98,39 @@ def make_takes_library(root: str | os.PathLike[str], *, trim: float = 2.0) -> Ta
         for i, scenes in enumerate(FILLER)
     )
     return TakesLibrary(root, original, reencode, trimmed, proxy, other, fillers)
+
+
+def frame_similarities(
+    home: str | os.PathLike[str], lib: TakesLibrary, model_id: str
+) -> tuple[list[float], list[float]]:
+    """Cosines of stored frame vectors: (same picture of the shot in two copies, frames of different files).
+
+    "Same" pairs two copies' frames that show the original's same instant (within 0.6 s, given the
+    trim, and not across a cut); pairs of two copies at other instants are left out.
+    """
+    import itertools
+
+    import numpy as np
+
+    from reelseek.core.library import Library
+
+    offset = {str(lib.original): 0.0, str(lib.reencode): 0.0, str(lib.proxy): 0.0, str(lib.trimmed): TRIM}
+    same: list[float] = []
+    different: list[float] = []
+    with Library(home, model_id=model_id, readonly=True) as library:
+        files = []
+        for f in library.store.files():
+            segs = library.store.segments_of_file(f.id, model_id)
+            times = np.concatenate([s.times for s, _v, _t in segs]).astype(np.float64)
+            frames = np.concatenate([s.frames for s, _v, _t in segs]).astype(np.float32)
+            files.append((f.path, times, frames))
+        for (pa, ta, fa), (pb, tb, fb) in itertools.combinations(files, 2):
+            sims = fa @ fb.T
+            if pa in offset and pb in offset:
+                ia, ib = ta + offset[pa], tb + offset[pb]  # instants of the original
+                cuts = [sc.end for sc in SHOT[:-1]]
+                one_scene = np.searchsorted(cuts, ia, side="right")[:, None] == np.searchsorted(cuts, ib, side="right")
+                same += sims[(np.abs(ia[:, None] - ib[None, :]) <= 0.6) & one_scene].tolist()
+            else:
+                different += sims.ravel().tolist()
+    return same, different
