@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -209,5 +210,7 @@ def group_result(
         order = np.argsort(times[keep], kind="stable")
         return Shot(times[keep][order], frames[keep][order], *files[m.file_id])
 
+    t = time.perf_counter()
     grouped = group_moments(result.moments, shot_of, config=cfg, stats=stats)
-    return replace(result, moments=grouped[:limit])
+    timings = {**result.timings, "takes": time.perf_counter() - t}
+    return replace(result, moments=grouped[:limit], timings=timings)
