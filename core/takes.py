@@ -72,8 +72,8 @@ def align(ta: np.ndarray, fa: np.ndarray, tb: np.ndarray, fb: np.ndarray, frame_
     """Best time offset between two frame sequences, and how well the frames agree at it.
 
     Candidate offsets come from each A frame's most similar B frame; every candidate is scored
-    by pairing each A frame with the B frame nearest its shifted time (within half the sampling
-    step, so different sampling phases of a trimmed copy still pair up).
+    by pairing each A frame with the B frame nearest its shifted time (within 0.6 of the sampling
+    step, so a copy trimmed off the sampling grid still pairs up).
     """
     if len(ta) == 0 or len(tb) == 0:
         return None
