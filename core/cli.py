@@ -128,6 +128,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     se.add_argument("--json", action="store_true", help="print a JSON list of moments")
     cli_confidence.add_arguments(se)  # --closest, --all, --json-full
+    se.add_argument(
+        "--no-group", action="store_true", help="list every copy, re-encode, trim and proxy of a shot on its own"
+    )
     se.add_argument("--seconds", action="store_true", help="show HH:MM:SS.mmm from the file start, not source timecode")
     se.add_argument(
         "--batch",
@@ -352,7 +355,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         if cli_like.wanted(args):
             result = cli_like.search(lib, args, query, filters)
         else:
-            result = lib.search(query, limit=args.limit, filters=filters, two_stage=not args.single_stage)
+            result = lib.search(
+                query, limit=args.limit, filters=filters, two_stage=not args.single_stage, group=not args.no_group
+            )
         calibration = lib.saved_calibration() if args.json_full else None
     except (LibraryError, ModelError, media.MediaError, ValueError, OSError) as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
@@ -376,7 +381,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     def line(i: int, m) -> None:  # type: ignore[no-untyped-def]
         off = "  [offline]" if m.offline else ""
-        print(f"{i:3d}. {_span(m, args.seconds)}  {m.confidence * 100:3.0f}%  [{'+'.join(m.sources)}]  {m.path}{off}")
+        takes = f"  +{len(m.takes)} take{'s' if len(m.takes) > 1 else ''}" if m.takes else ""
+        pct = f"{m.confidence * 100:3.0f}%"
+        print(f"{i:3d}. {_span(m, args.seconds)}  {pct}  [{'+'.join(m.sources)}]  {m.path}{off}{takes}")
         for a, _b, text, src in m.words:
             print(f"       {timecode(a) if args.seconds else m.clock.tc(a)}  {src}: {text}")
 
@@ -396,7 +403,8 @@ def _search_batch(lib, args: argparse.Namespace, filters: Filters) -> int:  # ty
     out = []
     for text in (ln for ln in lines if ln and not ln.startswith("#")):
         q = Query(text=text, text_weight=args.text_weight, then_window=args.then_within)
-        r = lib.search(q, limit=args.limit, filters=filters, two_stage=not args.single_stage)
+        two_stage, group = not args.single_stage, not args.no_group
+        r = lib.search(q, limit=args.limit, filters=filters, two_stage=two_stage, group=group)
         out.append(cli_confidence.result_json(text, r, args, None))
         if not args.json:
             shown = cli_confidence.shown(r, args)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import store_collections
+from . import store_collections, takes
 from .errors import REPAIR_HINT, LibraryDamaged, LibraryError, ReadOnlyHome, as_library_error
 from .lock import WriterLock
 from .media_timecode import SourceTimecode
@@ -552,7 +552,9 @@ class Library:
         limit: int = 20,
         filters: Filters | None = None,
         two_stage: bool = True,
+        group: bool = True,
     ) -> SearchResult:
+        """Ranked moments; with `group`, takes of one shot (copies, re-encodes, trims, proxies) fold into one."""
         if isinstance(query, str):
             query = Query(text=query)
         if query.is_empty():
@@ -562,12 +564,13 @@ class Library:
         searcher = self.searcher()
         self.vector_index(searcher.model_id)  # follows another process's commits, in memory
         try:
-            result = fused_search(self, query, limit=limit, filters=filters, two_stage=two_stage)
+            fetch = takes.window(limit) if group else limit  # deeper, so `limit` cards remain after folding
+            result = fused_search(self, query, limit=fetch, filters=filters, two_stage=two_stage)
         except ValueError as e:
             raise LibraryError(str(e)) from e
         tcs = store_collections.source_timecodes(self.store, [m.file_id for m in result.moments])
         result.moments = [replace(m, source_tc=tcs.get(m.file_id)) for m in result.moments]
-        return result
+        return takes.group_result(result, self.store, searcher.model_id, limit) if group else result
 
     # -- reporting -----------------------------------------------------------------------------
     def status(self) -> LibraryStatus:

@@ -23,6 +23,7 @@ class Settings:
     timecode_display: str = "smpte"  # "smpte": source HH:MM:SS:FF; "seconds": HH:MM:SS.mmm from 0
     words: bool = True  # read subtitles / speech / on-screen text after the visual pass
     words_sources: list[str] = field(default_factory=lambda: ["subtitle", "said", "written"])
+    group_takes: bool = True  # fold copies, re-encodes, trims and proxies of one shot into one result
     version: int = SETTINGS_VERSION
 
     @classmethod
@@ -66,6 +67,8 @@ class Settings:
             s not in ("subtitle", "said", "written") for s in self.words_sources
         ):
             raise ValueError(f"words_sources must list some of subtitle, said, written, not {self.words_sources!r}")
+        if not isinstance(self.group_takes, bool):
+            raise ValueError(f"group_takes must be true or false, not {self.group_takes!r}")
         if int(self.rescan_interval_s) < 10:
             raise ValueError("rescan interval must be at least 10 seconds")
 

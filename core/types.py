@@ -74,6 +74,8 @@ class Moment:
     words: tuple[tuple[float, float, str, str], ...] = ()
     # "A then B" queries: (start, end, confidence) of each step, in order; the moment covers them all.
     steps: tuple[tuple[float, float, float], ...] = ()
+    # Other moments showing the same shot (re-encodes, trims, proxies, copies), best first; see core/takes.py.
+    takes: tuple[Moment, ...] = ()
 
     @property
     def clock(self) -> SourceClock:
@@ -104,6 +106,7 @@ class Moment:
             "file_id": self.file_id,
             "sources": list(self.sources),
             "words": [{"start": round(a, 3), "end": round(b, 3), "text": t, "source": s} for a, b, t, s in self.words],
+            "takes": [t.to_json() for t in self.takes],
         } | self._steps_json()
 
     def _steps_json(self) -> dict[str, object]:

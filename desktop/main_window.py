@@ -466,8 +466,11 @@ class MainWindow(QMainWindow):
     def _on_settings_action_triggered(self) -> None:
         dialog = SettingsDialog(self.library, self.qsettings, self)
         model_before = self.library.model_id()
+        takes_before = self.library.settings.group_takes
         if dialog.exec():
             self.apply_settings(model_changed=self.library.model_id() != model_before)
+            if self.library.settings.group_takes != takes_before:
+                self.search.rerun()  # Settings ▸ Takes: the current results fold or unfold now
         dialog.deleteLater()
 
     def apply_settings(self, *, model_changed: bool) -> None:

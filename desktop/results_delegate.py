@@ -120,14 +120,13 @@ class ResultCardDelegate(QStyledItemDelegate):
             painter.setPen(QPen(theme.RANGE, 2, Qt.PenStyle.DashLine))
             painter.drawPath(ring)
 
-        thumb = QRect(
-            int(card.left()) + PAD - 3, int(card.top()) + PAD - 3, int(card.width()) - 2 * PAD + 6, THUMB_HEIGHT
-        )
+        thumb = thumb_rect(option.rect)
         self._paint_thumbnail(painter, thumb, pixmap, moment)
         range_text = str(index.data(ResultsModel.RangeTextRole) or "")
         source_badges.paint(painter, thumb, moment)  # seen / said / written / sub, and the matched words
         self._paint_text(painter, option, thumb, moment, str(index.data() or ""), range_text)
         self._paint_feedback(painter, option.rect, int(index.data(ResultsModel.MarkRole) or 0))
+        self._paint_takes(painter, option, thumb, index)
         painter.restore()
 
     def _paint_feedback(self, painter: QPainter, card: QRect, mark: int) -> None:
@@ -144,6 +143,34 @@ class ResultCardDelegate(QStyledItemDelegate):
             painter.setOpacity(1.0 if on else 0.55)
             painter.drawPixmap(rect.center().x() - 6, rect.center().y() - 6, pix)
             painter.setOpacity(1.0)
+
+    def _paint_takes(
+        self, painter: QPainter, option: QStyleOptionViewItem, thumb: QRect, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        """The "4 takes" badge (click: show the other takes) or, on a shown take, which take it is."""
+        count = int(index.data(ResultsModel.TakesRole) or 0)
+        take = index.data(ResultsModel.TakeRole)
+        if not count and not take:
+            return
+        font = badge_font(option.font)
+        painter.setFont(font)
+        if count:
+            rect = takes_badge_rect(option.rect, option.font, count)
+            text = takes_text(count, bool(index.data(ResultsModel.ExpandedRole)))
+            painter.setBrush(theme.ACCENT)
+        else:
+            text = f"take {take[0]}/{take[1]}"
+            fm = QFontMetrics(font)
+            rect = QRect(
+                thumb.left() + 5, thumb.bottom() - fm.height() - 7, fm.horizontalAdvance(text) + 12, fm.height() + 2
+            )
+            painter.setBrush(QColor(0, 0, 0, 170))
+            # A strip down the left edge ties a shown take to the card it came from.
+            painter.fillRect(QRect(option.rect.left() + 1, thumb.top(), 3, thumb.height()), theme.ACCENT)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawRoundedRect(rect, 3, 3)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_thumbnail(self, painter: QPainter, rect: QRect, pixmap: QPixmap | None, m: Moment) -> None:
         painter.fillRect(rect, QColor("#0e0f11"))
@@ -222,3 +249,27 @@ class ResultCardDelegate(QStyledItemDelegate):
             # One number: the calibrated confidence (the raw score is in the tooltip, in model units).
             f"{conf * 100:.0f}%",
         )
+
+
+def thumb_rect(rect: QRect) -> QRect:
+    """Where a card's thumbnail sits inside its item rectangle."""
+    card = QRectF(rect).adjusted(3, 3, -3, -3)
+    return QRect(int(card.left()) + PAD - 3, int(card.top()) + PAD - 3, int(card.width()) - 2 * PAD + 6, THUMB_HEIGHT)
+
+
+def badge_font(font: QFont) -> QFont:
+    f = QFont(font)
+    f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
+    return f
+
+
+def takes_text(count: int, expanded: bool) -> str:
+    return f"{count} takes {'▾' if expanded else '▸'}"
+
+
+def takes_badge_rect(rect: QRect, font: QFont, count: int) -> QRect:
+    """The clickable "N takes" badge of a card at `rect` (bottom left of its thumbnail); the view hit-tests it."""
+    thumb = thumb_rect(rect)
+    fm = QFontMetrics(badge_font(font))
+    w, h = fm.horizontalAdvance(takes_text(count, True)) + 12, fm.height() + 2
+    return QRect(thumb.left() + 5, thumb.bottom() - h - 5, w, h)

@@ -46,12 +46,17 @@ class ResultsModel(QAbstractListModel):
     ThumbnailPendingRole = Qt.ItemDataRole.UserRole + 3
     RangeTextRole = Qt.ItemDataRole.UserRole + 4  # "in – out" as the settings say (SMPTE or seconds)
     MarkRole = Qt.ItemDataRole.UserRole + 5  # relevance feedback: +1 thumbs up, -1 down, 0 none
+    TakesRole = Qt.ItemDataRole.UserRole + 6  # a card's takes of its shot (itself included), 0 when alone
+    TakeRole = Qt.ItemDataRole.UserRole + 7  # (n, of) on a shown take under its card, else None
+    ExpandedRole = Qt.ItemDataRole.UserRole + 8  # whether the card's other takes are shown under it
 
     thumbnail_wanted = Signal(object)  # Moment
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._moments: list[Moment] = []
+        self._moments: list[Moment] = []  # the rows: cards, and under an expanded card its other takes
+        self._take_of: dict[int, tuple[int, int]] = {}  # row of a shown take -> (n, of)
+        self._expanded: set[int] = set()  # rows of cards whose takes are shown
         self._thumbs: OrderedDict[ThumbKey, QPixmap | None] = OrderedDict()
         self._pending: set[ThumbKey] = set()
         self._tc_mode = "smpte"
@@ -62,6 +67,8 @@ class ResultsModel(QAbstractListModel):
     def set_moments(self, moments: Sequence[Moment]) -> None:
         self.beginResetModel()
         self._moments = list(moments)
+        self._take_of.clear()
+        self._expanded.clear()
         self._pending.clear()  # requests for the old list may never come back; ask again if needed
         self.endResetModel()
 
@@ -98,6 +105,40 @@ class ResultsModel(QAbstractListModel):
     def moment(self, row: int) -> Moment | None:
         return self._moments[row] if 0 <= row < len(self._moments) else None
 
+    # --- takes of one shot (core/takes.py groups them; a card shows its face) -------------------
+
+    def is_expanded(self, row: int) -> bool:
+        return row in self._expanded
+
+    def toggle_takes(self, row: int) -> bool:
+        """Show (or hide) a card's other takes as cards right after it; True when they are now shown."""
+        m = self.moment(row)
+        if m is None or not m.takes or row in self._take_of:
+            return False
+        n = len(m.takes)
+        if row in self._expanded:
+            self.beginRemoveRows(QModelIndex(), row + 1, row + n)
+            del self._moments[row + 1 : row + 1 + n]
+            self._shift(row, -n)
+            self._expanded.discard(row)
+            self.endRemoveRows()
+        else:
+            self.beginInsertRows(QModelIndex(), row + 1, row + n)
+            self._shift(row, n)
+            self._moments[row + 1 : row + 1] = list(m.takes)
+            self._take_of.update({row + 1 + i: (i + 2, n + 1) for i in range(n)})
+            self._expanded.add(row)
+            self.endInsertRows()
+        idx = self.index(row)
+        self.dataChanged.emit(idx, idx, [self.ExpandedRole])
+        return row in self._expanded
+
+    def _shift(self, row: int, by: int) -> None:
+        """Rows after a card's takes move when the takes are shown or hidden."""
+        own = range(row + 1, row + 1 - by) if by < 0 else range(0)
+        self._take_of = {(r + by if r > row else r): v for r, v in self._take_of.items() if r not in own}
+        self._expanded = {r + by if r > row else r for r in self._expanded}
+
     def set_thumbnail(self, moment: Moment, pixmap: QPixmap | None) -> None:
         key = thumb_key(moment)
         self._pending.discard(key)
@@ -133,13 +174,23 @@ class ResultsModel(QAbstractListModel):
                 f"{m.path}{state}\n{self.range_text(m)} ({m.clock.rate.label} fps)\n"
                 f"confidence {m.confidence * 100:.0f}%  ({'+'.join(m.sources)}; raw similarity {m.score:.3f})"
             )
-            return base + (f"\n{words}" if words else "")
+            take = self._take_of.get(index.row())
+            takes = f"\ntake {take[0]} of {take[1]} of the card before" if take else ""
+            if m.takes and not take:
+                takes = f"\n{len(m.takes) + 1} takes of this shot (click the badge to show them)"
+            return base + (f"\n{words}" if words else "") + takes
         if role == self.RangeTextRole:
             return self.range_text(m)
         if role == self.MomentRole:
             return m
         if role == self.MarkRole:
             return self._mark_of(m)
+        if role == self.TakesRole:
+            return len(m.takes) + 1 if m.takes and index.row() not in self._take_of else 0
+        if role == self.TakeRole:
+            return self._take_of.get(index.row())
+        if role == self.ExpandedRole:
+            return index.row() in self._expanded
         if role == self.ThumbnailRole:
             return self._thumbnail_for(m)
         if role == self.ThumbnailPendingRole:

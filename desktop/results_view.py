@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QKeyEvent
+from PySide6.QtGui import QAction, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
 
 from reelseek.core.types import Moment
 from reelseek.desktop import file_actions, theme
 from reelseek.desktop.export_controller import export_menu
-from reelseek.desktop.results_delegate import ResultCardDelegate
+from reelseek.desktop.results_delegate import ResultCardDelegate, takes_badge_rect
 from reelseek.desktop.results_model import ResultsModel
 
 # Keys that drive the player while the results have focus (arrows stay with the grid).
@@ -69,6 +69,28 @@ class ResultsView(QListView):
             moments = [m]
         return moments
 
+    def toggle_takes(self, index: QModelIndex) -> bool:
+        """Show or hide the other takes of a card's shot, as cards right after it (each one playable)."""
+        shown = self.results_model().toggle_takes(index.row())
+        self.setCurrentIndex(self.results_model().index(index.row()))
+        return shown
+
+    def takes_badge_at(self, pos: QPoint) -> QModelIndex | None:
+        """The card whose "N takes" badge is under `pos` (viewport coordinates), if any."""
+        index = self.indexAt(pos)
+        count = int(index.data(ResultsModel.TakesRole) or 0) if index.isValid() else 0
+        if count and takes_badge_rect(self.visualRect(index), self.font(), count).contains(pos):
+            return index
+        return None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self.takes_badge_at(event.position().toPoint())
+        if index is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.toggle_takes(index)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key, mods = event.key(), event.modifiers()
         plain = not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
@@ -95,6 +117,11 @@ class ResultsView(QListView):
             return
         elif key == Qt.Key.Key_Z and mods & Qt.KeyboardModifier.ControlModifier:
             self.undo_mark_requested.emit()
+            event.accept()
+            return
+        elif key == Qt.Key.Key_T and plain:
+            if self.currentIndex().isValid():
+                self.toggle_takes(self.currentIndex())
             event.accept()
             return
         elif key in PLAYER_KEYS and plain:
@@ -143,10 +170,22 @@ class ResultsView(QListView):
             if name == "undo_mark":
                 menu.addSeparator()
             if name == "play":
+                self._add_takes_entry(menu, index)
                 menu.addSeparator()
                 self._add_selects_entries(menu)
                 menu.addSeparator()
         return menu
+
+    def _add_takes_entry(self, menu: QMenu, index: QModelIndex) -> None:
+        count = int(index.data(ResultsModel.TakesRole) or 0)
+        if not count:
+            return
+        shown = self.results_model().is_expanded(index.row())
+        text = "Hide the other takes\tT" if shown else f"Show the {count - 1} other takes of this shot\tT"
+        action = QAction(text, menu)
+        action.setObjectName("action_takes")
+        action.triggered.connect(lambda: self.toggle_takes(index))
+        menu.addAction(action)
 
     def _add_selects_entries(self, menu: QMenu) -> None:
         moments = self.selected_moments()

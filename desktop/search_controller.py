@@ -65,7 +65,8 @@ class SearchController(QObject):
                 load_model_gently(library)  # no-op once the worker (or a search) has loaded it
             else:
                 load_text_model_gently(library)  # text needs only the torch-free text tower
-            return library.search(query, limit=RESULT_LIMIT, filters=filters)
+            group = bool(getattr(library.settings, "group_takes", True))  # Settings ▸ Takes
+            return library.search(query, limit=RESULT_LIMIT, filters=filters, group=group)
 
         self._runner.run(
             job,

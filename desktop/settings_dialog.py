@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -93,6 +94,8 @@ class SettingsDialog(QDialog):
         self.timecode_combo.addItem("Source timecode (HH:MM:SS:FF)", "smpte")
         self.timecode_combo.addItem("Seconds from the start (HH:MM:SS.mmm)", "seconds")
         self.timecode_combo.setCurrentIndex(max(0, self.timecode_combo.findData(s.timecode_display)))
+        self.takes_check = QCheckBox("Fold copies, re-encodes, trims and proxies of one shot into one card")
+        self.takes_check.setChecked(bool(s.group_takes))
         self.home_edit = QLineEdit(str(qsettings.value(HOME_KEY, "") or library.paths.data))
         self.home_edit.setReadOnly(True)
         browse = QPushButton("Change…")
@@ -122,6 +125,7 @@ class SettingsDialog(QDialog):
         form.addRow("Thumbnail cache", self.thumb_spin)
         form.addRow("Rescan folders every", self.rescan_spin)
         form.addRow("Show times as", self.timecode_combo)
+        form.addRow("Takes", self.takes_check)
         form.addRow("Data location", home_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -141,6 +145,7 @@ class SettingsDialog(QDialog):
             thumb_cache_mb=self.thumb_spin.value(),
             rescan_interval_s=self.rescan_spin.value(),
             timecode_display=self.timecode_combo.currentData(),
+            group_takes=self.takes_check.isChecked(),
         )
 
     def accept(self) -> None:

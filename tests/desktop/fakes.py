@@ -150,9 +150,12 @@ class FakeLibrary:
             self.in_index.clear()
 
     # search and reporting
-    def search(self, query: Query | str, *, limit: int = 20, filters: Filters | None = None) -> SearchResult:
+    def search(
+        self, query: Query | str, *, limit: int = 20, filters: Filters | None = None, group: bool = True
+    ) -> SearchResult:
         q = query if isinstance(query, Query) else Query(text=query)
         self.search_calls.append(q)
+        self.search_grouped = group  # Settings ▸ Takes reaches the search
         if self.search_delay:
             time.sleep(self.search_delay)
         return SearchResult(moments=list(self.moments[:limit]), no_good_match=self.no_good_match)
