@@ -42,6 +42,8 @@ def progress_text(p: IndexProgress) -> str:
     parts = [f"Indexing {name}" if name else "Indexing", f"{n} of {p.files_total}"]
     parts.append(f"{p.rate:.1f} video-s/s")
     parts.append(eta_text(p.eta))
+    if p.switch:  # "new model X 43%": searches keep the old model until the new one covers all
+        parts.append(p.switch)
     return " · ".join(parts)
 
 
