@@ -445,8 +445,10 @@ def cmd_models(args: argparse.Namespace) -> int:
                 return 2
             path = import_custom(args.file, args.as_id, args.like, models_dir)
             spec = get_spec(args.as_id)
-            print(f"{spec.id}: weights at {path} (architecture of {args.like}); "
-                  f"use it with `reelseek-cli models use {spec.id}`")
+            print(
+                f"{spec.id}: weights at {path} (architecture of {args.like}); "
+                f"use it with `reelseek-cli models use {spec.id}`"
+            )
             _prepare_text_search(spec, models_dir)
             return 0
         spec = get_spec(args.id if args.models_command == "download" else args.as_id)

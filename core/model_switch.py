@@ -13,8 +13,8 @@ from __future__ import annotations
 import glob
 import os
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import store_models
@@ -139,7 +139,8 @@ def check_model_readable(library: Library, model_id: str) -> None:
         try:
             check_weights_file(path, spec)
         except ModelError as e:
-            raise ModelError(f"{e}; import a good file with `reelseek-cli models import FILE --as {model_id}`") from None
+            hint = f"import a good file with `reelseek-cli models import FILE --as {model_id}`"
+            raise ModelError(f"{e}; {hint}") from None
 
 
 def use_model(library: Library, model_id: str) -> ModelSwitch:

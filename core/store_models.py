@@ -15,8 +15,7 @@ _WANTED = "('done', 'pending', 'indexing')"
 def coverage(store: Store, model_id: str) -> tuple[int, int]:
     """(files embedded with this model, files a model must cover), read in one snapshot."""
     row = store.conn.execute(
-        f"SELECT COALESCE(SUM(status IN {_WANTED}), 0), "
-        "COALESCE(SUM(status = 'done' AND model_id = ?), 0) FROM files",
+        f"SELECT COALESCE(SUM(status IN {_WANTED}), 0), COALESCE(SUM(status = 'done' AND model_id = ?), 0) FROM files",
         (model_id,),
     ).fetchone()
     return int(row[1]), int(row[0])

@@ -32,9 +32,7 @@ def env(home: Path) -> dict[str, str]:
 
 
 def cli(home: Path, *args: object, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [cli_path(), *map(str, args)], env=env(home), capture_output=True, text=True, timeout=900
-    )
+    proc = subprocess.run([cli_path(), *map(str, args)], env=env(home), capture_output=True, text=True, timeout=900)
     if ok and proc.returncode != 0:
         raise AssertionError(f"reelseek-cli {args} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -105,7 +103,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path,
 
 
 def test_switch_keeps_old_model_until_new_covers_then_prune_on_request(library) -> None:
-    home, a, b, weights = library
+    home, a, _b, weights = library
     old = results(home)
     assert all(old), "the test model finds moments"
     st = status(home)
