@@ -64,6 +64,10 @@ class IndexStatusWidget(QWidget):
         self.bar.setTextVisible(False)
         self.bar.setRange(0, 1000)
         self.bar.hide()
+        # While a new model is indexed beside the old one: "New model X 43% · searching with Y".
+        self.switch_label = QLabel("")
+        self.switch_label.setObjectName("ModelSwitchText")
+        self.switch_label.hide()
         self.pause_button = QToolButton()
         self.pause_button.setCheckable(True)
         self.pause_button.setIcon(theme.icon("pause"))
@@ -83,6 +87,7 @@ class IndexStatusWidget(QWidget):
         layout.setSpacing(8)
         layout.addWidget(self.errors_button)
         layout.addWidget(self.text)
+        layout.addWidget(self.switch_label)
         layout.addWidget(self.bar)
         layout.addWidget(self.pause_button)
 
@@ -94,6 +99,20 @@ class IndexStatusWidget(QWidget):
             self.bar.setValue(round(1000 * p.files_done / p.files_total))
         self.bar.show()
         self.pause_button.show()
+
+    def show_switch(self, models: dict[str, object]) -> None:
+        """The model switch from ``LibraryStatus.models`` (core/model_switch.py); hidden when none."""
+        if models.get("switching"):
+            self.switch_label.setText(
+                f"New model {models['target']} {models['percent']}% · searching with {models['serving']}"
+            )
+            self.switch_label.setToolTip(
+                "Searches keep using the old model until the new one has indexed every file; "
+                "then they switch on their own. Settings ▸ Remove frees the old model's space."
+            )
+            self.switch_label.show()
+        else:
+            self.switch_label.hide()
 
     def show_state(self, state: str) -> None:
         busy = state != "idle"
