@@ -33,7 +33,7 @@ class ModelSwitch:
 
     target: str  # the chosen model (settings, $REELSEEK_MODEL or --model)
     serving: str  # the model searches use now
-    covered: int  # files the target model has embedded
+    covered: int  # files the target model has vectors for
     total: int  # files a model must cover (done, pending, indexing)
     vectors: dict[str, int] = field(default_factory=dict)  # segments per model in the library
 

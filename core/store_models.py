@@ -13,10 +13,16 @@ _WANTED = "('done', 'pending', 'indexing')"
 
 
 def coverage(store: Store, model_id: str) -> tuple[int, int]:
-    """(files embedded with this model, files a model must cover), read in one snapshot."""
+    """(files this model has vectors for, files a model must cover), in one statement.
+
+    A file counts when it has segments of the model (an older model keeps covering the library
+    after a newer one took over), or when the model embedded it last and found no segment.
+    """
     row = store.conn.execute(
-        f"SELECT COALESCE(SUM(status IN {_WANTED}), 0), COALESCE(SUM(status = 'done' AND model_id = ?), 0) FROM files",
-        (model_id,),
+        f"SELECT COALESCE(SUM(status IN {_WANTED}), 0), "
+        f"COALESCE(SUM(status IN {_WANTED} AND ((status = 'done' AND model_id = ?) OR EXISTS "
+        "(SELECT 1 FROM segments s WHERE s.file_id = f.id AND s.model_id = ?))), 0) FROM files f",
+        (model_id, model_id),
     ).fetchone()
     return int(row[1]), int(row[0])
 
