@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 COMMANDS = ("use", "prune")
@@ -28,7 +29,7 @@ def add_parsers(models_sub: argparse._SubParsersAction) -> None:  # type: ignore
 
 def run(args: argparse.Namespace) -> int:
     from .errors import EXIT_USAGE
-    from .library import Library, LibraryError
+    from .library import MODEL_ENV, Library, LibraryError
     from .model_switch import prune_model, use_model
     from .models import ModelError
 
@@ -51,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
                     )
                 else:
                     print(f"now using {state.target} (it covers the library)")
+                env_model = os.environ.get(MODEL_ENV)
+                if env_model and env_model != args.id:
+                    note = f"note: ${MODEL_ENV}={env_model} is set and overrides this choice while it is"
+                    print(note, file=sys.stderr)
                 if before not in (state.target, state.serving):
                     print(f"the vectors of {before} stay until `reelseek-cli models prune {before}`")
         else:

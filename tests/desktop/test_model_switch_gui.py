@@ -58,6 +58,15 @@ def test_status_widget_shows_the_new_models_coverage_until_it_is_done(qtbot: QtB
     switching.close()
 
 
+def test_progress_text_shows_the_new_models_share() -> None:
+    from reelseek.core.types import IndexProgress
+    from reelseek.desktop.status_widget import progress_text
+
+    p = IndexProgress(3, 8, "/x/a.mp4", 10.0, 20.0, 2.0, switch="new model b 43%")
+    assert progress_text(p).endswith("new model b 43%")
+    assert "new model" not in progress_text(IndexProgress(3, 8, "/x/a.mp4", 10.0, 20.0, 2.0))
+
+
 def test_settings_prunes_old_vectors_only_when_asked(qtbot: QtBot, switching: Library, tmp_path: Path) -> None:
     qs = QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
     # Mid-switch nothing can be pruned: the old model is still the one searches use.
