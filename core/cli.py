@@ -151,9 +151,13 @@ def _parser() -> argparse.ArgumentParser:
     mi = msub.add_parser("import", help="import a weights file (air-gapped machines)")
     mi.add_argument("file", type=Path)
     mi.add_argument("--as", dest="as_id", required=True, help="the model id the file is for")
-    from . import cli_speech
+    mi.add_argument(
+        "--like", metavar="BASE_ID", help="a new model of BASE_ID's architecture, named by --as (e.g. a fine-tune)"
+    )
+    from . import cli_models, cli_speech
 
     cli_speech.add_parsers(msub)
+    cli_models.add_parsers(msub)  # use, prune: switching models (core/model_switch.py)
 
     from . import cli_export
 
@@ -263,6 +267,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()  # an error or the summary starts on its own line
         signal.signal(signal.SIGINT, old)
+        switch_line = _switch_line(lib)
         lib.close()
     summary = {
         "indexed": report.indexed,
@@ -301,7 +306,20 @@ def cmd_index(args: argparse.Namespace) -> int:
                 print(f"  words error: {path}: {reason}")
         if report.cancelled:
             print("stopped early: run the same command again to continue")
+        if switch_line:
+            print(switch_line)
     return 0
+
+
+def _switch_line(lib) -> str:  # type: ignore[no-untyped-def]
+    """After an index run: how far a model switch has come ("" when none is under way)."""
+    from .model_switch import switch_state
+
+    try:
+        st = switch_state(lib)
+    except Exception:  # a summary line must never turn a finished run into a failure
+        return ""
+    return st.line() if st.switching else ""
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -429,6 +447,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(st.to_json(), indent=2))
         return 0
     print(f"model: {st.model_id}   segments: {st.segments}")
+    sw = st.models or {}
+    if sw.get("switching"):
+        print(
+            f"new model {sw['target']} {sw['percent']}% ({sw['covered']}/{sw['total']} files); "
+            f"searches use {sw['serving']} until it covers the library (run `reelseek-cli index`)"
+        )
+    for m in sw.get("prunable", []):  # type: ignore[attr-defined]
+        print(f"old vectors: {m} ({sw['vectors'][m]} segments; `reelseek-cli models prune {m}` removes them)")  # type: ignore[index]
     print("files: " + ", ".join(f"{k} {v}" for k, v in st.counts.items()))
     words = st.words or {}
     for source, counts in sorted(words.get("counts", {}).items()):  # type: ignore[attr-defined]
@@ -463,7 +489,13 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     if args.models_command in cli_speech.COMMANDS:
         return cli_speech.run(args)
+    from . import cli_models
+    from .models.custom import import_custom, register_custom_models
+
+    if args.models_command in cli_models.COMMANDS:
+        return cli_models.run(args)
     models_dir = data_paths(args.home).ensure().models
+    register_custom_models(models_dir)
     try:
         if args.models_command == "list":
             rows = [
@@ -485,6 +517,18 @@ def cmd_models(args: argparse.Namespace) -> int:
                     gpu = " (GPU)" if r["gpu_recommended"] else ""
                     print(f"{mark} {r['id']:<24} {r['description']}{gpu}")
                 print("* = weights on this machine")
+            return 0
+        if args.models_command == "import" and args.like:
+            if not args.file.exists():
+                print(f"reelseek-cli: file not found: {args.file}", file=sys.stderr)
+                return 2
+            path = import_custom(args.file, args.as_id, args.like, models_dir)
+            spec = get_spec(args.as_id)
+            print(
+                f"{spec.id}: weights at {path} (architecture of {args.like}); "
+                f"use it with `reelseek-cli models use {spec.id}`"
+            )
+            _prepare_text_search(spec, models_dir)
             return 0
         spec = get_spec(args.id if args.models_command == "download" else args.as_id)
         if args.models_command == "download":

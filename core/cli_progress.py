@@ -125,6 +125,7 @@ class ProgressBar:
         eta = p.eta
         bar_w = 24 if width is None else max(8, min(24, width // 6))
         fields = {
+            "switch": p.switch,  # "new model X 43%": a switch is under way (searches use the old model)
             "bar": "[" + "#" * int(frac * bar_w) + "-" * (bar_w - int(frac * bar_w)) + "]",
             "files": f"{p.files_done}/{p.files_total} files",
             "pct": f"{frac * 100:3.0f}%",
@@ -135,7 +136,7 @@ class ProgressBar:
         name = Path(p.current).name if p.current else ""
         tail = name if p.phase == "indexing" else (f"{p.phase} {name}" if name else p.phase)
         # The fields that give way first on a narrow terminal, most dispensable first.
-        for drop in (None, "nodes", "rate", "pct", "bar", "eta"):
+        for drop in (None, "nodes", "rate", "pct", "bar", "switch", "eta"):
             if drop:
                 fields[drop] = ""
             head = "  ".join(v for v in fields.values() if v)

@@ -96,6 +96,9 @@ class Library:
             except OSError as e:
                 raise (as_library_error(e, self.paths.data) or e) from e
         self.settings = Settings.load(self.paths.settings_file)
+        from .models.custom import register_custom_models
+
+        register_custom_models(self.paths.models)  # the user's own imported models, by id
         self._model_override = model_id
         self._device_override = device
         self._indexer_config = indexer_config
@@ -427,8 +430,13 @@ class Library:
             # (its WAL lost after a kill) beside this file is recognised as a lost library.
             vi.save()
         last: list[IndexProgress] = []  # the visual pass's final snapshot, repeated after the words
+        from .model_switch import switch_note
+
+        note = switch_note(self)  # "new model X 43%" while searches still use the old model
 
         def visual_progress(p: IndexProgress) -> None:
+            if note is not None:
+                p = dataclasses.replace(p, switch=note(p.files_done))
             last[:] = [p]
             if progress:
                 progress(p)
@@ -511,18 +519,28 @@ class Library:
         return cal.to_json() if cal is not None else None
 
     def _mark_complete(self, mid: str) -> None:
-        if not self.store.has_status(PENDING) and self.store.get_meta("complete_model") != mid:
+        # Complete means every file a model must cover has this model's vectors (an index run
+        # over some folders only must not end a switch early).
+        from .store_models import coverage
+
+        covered, total = coverage(self.store, mid)
+        if covered >= total and self.store.get_meta("complete_model") != mid:
             self.store.set_meta("complete_model", mid)
 
     # -- search --------------------------------------------------------------------------------
     def search_model(self) -> str:
         """The model searches use: the configured one, or while a switch to it is still being
-        indexed, the last model that covered the whole library."""
-        mid = self.model_id()
-        complete = self.store.get_meta("complete_model")
-        if complete and complete != mid and self.store.has_status(PENDING) and self.store.segment_count(complete):
-            return complete
-        return mid
+        indexed, the last model that covered the whole library (core/model_switch.py)."""
+        from .model_switch import serving_model
+
+        return serving_model(self.store, self.model_id())
+
+    def forget_model_caches(self, model_id: str | None = None) -> None:
+        """Drop loaded searchers and indexes (one model's, or all) after a switch or a prune."""
+        with self._lock:
+            for cache in (self._searchers, self._vindexes):
+                for mid in [m for m in cache if model_id is None or m == model_id]:
+                    del cache[mid]
 
     def searcher(self, model_id: str | None = None) -> Searcher:
         from .calibration import sidecar_path as calibration_path
@@ -562,6 +580,14 @@ class Library:
         from .words.search import fused_search  # words (said / written / subtitle) fused with seen
 
         searcher = self.searcher()
+        if self._model_override and searcher.model_id != self._model_override:
+            from .model_switch import switch_state
+
+            st = switch_state(self)
+            raise LibraryError(
+                f"{st.target} covers {st.percent}% of the library ({st.covered}/{st.total} files) and cannot "
+                f"answer alone yet; search without --model (uses {st.serving}) or finish `reelseek-cli index`"
+            )
         self.vector_index(searcher.model_id)  # follows another process's commits, in memory
         try:
             fetch = takes.window(limit) if group else limit  # deeper, so `limit` cards remain after folding
@@ -574,9 +600,11 @@ class Library:
 
     # -- reporting -----------------------------------------------------------------------------
     def status(self) -> LibraryStatus:
+        from .model_switch import switch_state
         from .words.library_hooks import words_status
 
         return LibraryStatus(
+            models=switch_state(self).to_json(),
             words=words_status(self),
             counts=self.store.status_counts(),
             errors=self.store.errors(),

@@ -139,6 +139,8 @@ class IndexProgress:
     phase: str = "indexing"  # "scanning" | "indexing" | "words" | "paused" | "finished" | "cancelled"
     # Cluster runs: (node, video-seconds embedded per wall-second) for each node that answered.
     nodes: tuple[tuple[str, float], ...] = ()
+    # While a new model is being indexed beside the old one: "new model X 43%" (core/model_switch.py).
+    switch: str = ""
 
     @property
     def rate(self) -> float:
@@ -178,6 +180,7 @@ class LibraryStatus:
     model_id: str | None
     words: dict[str, object] = field(default_factory=dict)  # see words.library_hooks.words_status
     calibration: dict[str, object] | None = None  # see calibration.Calibration.to_json
+    models: dict[str, object] = field(default_factory=dict)  # see model_switch.ModelSwitch.to_json
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -188,4 +191,5 @@ class LibraryStatus:
             "segments": self.segments,
             "model": self.model_id,
             "words": self.words,
+            "models": self.models,
         }

@@ -42,6 +42,7 @@ class LibraryController(QObject):
     refreshed = Signal(object, object)  # list[FolderInfo], LibraryStatus
     folders_added = Signal(list)  # list[str]
     folder_removed = Signal(str)
+    model_pruned = Signal(str, int)  # model id, segments removed
     failed = Signal(str)  # a message for the editor
 
     def __init__(self, library: Library, writer: Writer, parent: QObject | None = None) -> None:
@@ -79,6 +80,19 @@ class LibraryController(QObject):
             result=lambda _r: self.folder_removed.emit(path),
             error=self._on_error,
         )
+
+    def prune_model(self, model_id: str) -> None:
+        """Remove one model's vectors (core/model_switch.prune_model) on the writer's thread;
+        ``model_pruned`` or ``failed`` follows, then a refresh."""
+        from reelseek.core.model_switch import prune_model
+
+        library = self._library
+
+        def done(n: object) -> None:
+            self.model_pruned.emit(model_id, int(n))  # type: ignore[call-overload]
+            self.refresh()
+
+        self._writer.submit(lambda: prune_model(library, model_id), result=done, error=self._on_error)
 
     def refresh(self) -> None:
         """Re-read folders and status now (off the GUI thread); ``refreshed`` follows."""

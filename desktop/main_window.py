@@ -202,6 +202,9 @@ class MainWindow(QMainWindow):
         self.library_ctl.folders_added.connect(self._on_library_ctl_folders_added)
         self.library_ctl.folder_removed.connect(self._on_library_ctl_folder_removed)
         self.library_ctl.failed.connect(lambda msg: self.notice.show_notice(msg, "error"))
+        self.library_ctl.model_pruned.connect(
+            lambda mid, n: self.notice.show_notice(f"Removed {n} segment(s) of {mid} from the library", "info")
+        )
         self.search_bar.search_requested.connect(self._on_search_bar_search_requested)
         self.search_bar.cleared.connect(self._on_search_bar_cleared)
         self.search_bar.rejected_drop.connect(lambda msg: self.notice.show_notice(msg, "warning"))
@@ -410,6 +413,7 @@ class MainWindow(QMainWindow):
             if tuple(item) not in self._errors:
                 self._errors.append((item[0], item[1]))
         self.index_status.set_error_count(len(self._errors))
+        self.index_status.show_switch(status.models)
         if self.results.state() in ("empty", "idle", "no_model"):
             self._show_idle_placeholder()
 
@@ -464,7 +468,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_settings_action_triggered(self) -> None:
-        dialog = SettingsDialog(self.library, self.qsettings, self)
+        dialog = SettingsDialog(self.library, self.qsettings, self, prune=self.library_ctl.prune_model)
         model_before = self.library.model_id()
         takes_before = self.library.settings.group_takes
         if dialog.exec():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Slot
@@ -55,8 +56,16 @@ def available_models() -> list[tuple[str, str]]:
 class SettingsDialog(QDialog):
     """Edits ``library.settings`` (saved by core as JSON) and the data location (QSettings)."""
 
-    def __init__(self, library: Library, qsettings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        qsettings: QSettings,
+        parent: QWidget | None = None,
+        *,
+        prune: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._prune = prune  # removes a model's vectors on the writer's thread (LibraryController)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
         self._library = library
@@ -127,6 +136,16 @@ class SettingsDialog(QDialog):
         form.addRow("Show times as", self.timecode_combo)
         form.addRow("Takes", self.takes_check)
         form.addRow("Data location", home_row)
+        self.prune_buttons: dict[str, QPushButton] = {}
+        for mid, label in self._old_models():
+            row = QHBoxLayout()
+            row.addWidget(QLabel(label), 1)
+            button = QPushButton("Remove")
+            button.setToolTip(f"Delete the vectors {mid} made (searches never use them now)")
+            button.clicked.connect(lambda _=False, m=mid: self._on_prune_clicked(m))
+            row.addWidget(button)
+            self.prune_buttons[mid] = button
+            form.addRow("Old model", row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -148,8 +167,46 @@ class SettingsDialog(QDialog):
             group_takes=self.takes_check.isChecked(),
         )
 
+    def _old_models(self) -> list[tuple[str, str]]:
+        """(id, label) of models whose vectors are kept but unused (model_switch.ModelSwitch.prunable)."""
+        from reelseek.core.model_switch import switch_state
+
+        try:
+            st = switch_state(self._library)
+        except Exception:  # a library that cannot be read shows no prune rows, never a broken dialog
+            return []
+        return [(m, f"{m}: {st.vectors[m]} segments kept") for m in st.prunable]
+
+    def _on_prune_clicked(self, model_id: str) -> None:
+        from reelseek.core.model_switch import prune_model
+
+        button = self.prune_buttons[model_id]
+        button.setEnabled(False)
+        button.setText("Removing…" if self._prune else "Removed")
+        if self._prune is not None:
+            self._prune(model_id)
+            return
+        try:
+            prune_model(self._library, model_id)
+        except Exception as exc:
+            button.setText("Remove")
+            button.setEnabled(True)
+            self.error_label.setText(f"Not removed: {exc}")
+            self.error_label.show()
+
     def accept(self) -> None:
         new = self.edited_settings()
+        if new.model_id != self._library.model_id() and self._library.model_available(new.model_id):
+            # A corrupt or unreadable file is refused now; the current model keeps serving.
+            from reelseek.core.model_switch import check_model_readable
+            from reelseek.core.models import ModelError
+
+            try:
+                check_model_readable(self._library, new.model_id)
+            except ModelError as exc:
+                self.error_label.setText(f"Model not changed: {exc}")
+                self.error_label.show()
+                return
         try:
             new.validate()
             for f in dataclasses.fields(new):

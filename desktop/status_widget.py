@@ -42,6 +42,8 @@ def progress_text(p: IndexProgress) -> str:
     parts = [f"Indexing {name}" if name else "Indexing", f"{n} of {p.files_total}"]
     parts.append(f"{p.rate:.1f} video-s/s")
     parts.append(eta_text(p.eta))
+    if p.switch:  # "new model X 43%": searches keep the old model until the new one covers all
+        parts.append(p.switch)
     return " · ".join(parts)
 
 
@@ -62,6 +64,10 @@ class IndexStatusWidget(QWidget):
         self.bar.setTextVisible(False)
         self.bar.setRange(0, 1000)
         self.bar.hide()
+        # While a new model is indexed beside the old one: "New model X 43% · searching with Y".
+        self.switch_label = QLabel("")
+        self.switch_label.setObjectName("ModelSwitchText")
+        self.switch_label.hide()
         self.pause_button = QToolButton()
         self.pause_button.setCheckable(True)
         self.pause_button.setIcon(theme.icon("pause"))
@@ -81,6 +87,7 @@ class IndexStatusWidget(QWidget):
         layout.setSpacing(8)
         layout.addWidget(self.errors_button)
         layout.addWidget(self.text)
+        layout.addWidget(self.switch_label)
         layout.addWidget(self.bar)
         layout.addWidget(self.pause_button)
 
@@ -92,6 +99,20 @@ class IndexStatusWidget(QWidget):
             self.bar.setValue(round(1000 * p.files_done / p.files_total))
         self.bar.show()
         self.pause_button.show()
+
+    def show_switch(self, models: dict[str, object]) -> None:
+        """The model switch from ``LibraryStatus.models`` (core/model_switch.py); hidden when none."""
+        if models.get("switching"):
+            self.switch_label.setText(
+                f"New model {models['target']} {models['percent']}% · searching with {models['serving']}"
+            )
+            self.switch_label.setToolTip(
+                "Searches keep using the old model until the new one has indexed every file; "
+                "then they switch on their own. Settings ▸ Remove frees the old model's space."
+            )
+            self.switch_label.show()
+        else:
+            self.switch_label.hide()
 
     def show_state(self, state: str) -> None:
         busy = state != "idle"

@@ -177,9 +177,21 @@ _MODELS: tuple[ModelSpec, ...] = (
 DEFAULT_MODEL_ID = "vit-b-32"
 
 
+# Models the user made by importing weights for a known architecture under a new id
+# (models/custom.py registers them from the models folder when a library opens).
+_CUSTOM: dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec) -> None:
+    """Make a user-imported model (``models.custom``) known by its id in this process."""
+    if any(s.id == spec.id for s in _MODELS):
+        raise ModelError(f"{spec.id} is a built-in model id; choose another name")
+    _CUSTOM[spec.id] = spec
+
+
 def list_models() -> list[ModelSpec]:
-    """Every registered model, the CPU default first."""
-    return list(_MODELS)
+    """Every registered model, the CPU default first, then the user's own imports."""
+    return [*_MODELS, *_CUSTOM.values()]
 
 
 def get_spec(model_id: str) -> ModelSpec:
@@ -191,7 +203,9 @@ def get_spec(model_id: str) -> ModelSpec:
     for spec in _MODELS:
         if spec.id == model_id:
             return spec
-    known = ", ".join(s.id for s in _MODELS)
+    if model_id in _CUSTOM:
+        return _CUSTOM[model_id]
+    known = ", ".join(s.id for s in list_models())
     raise ModelError(f"unknown model {model_id!r}; known models: {known}")
 
 
