@@ -306,9 +306,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     lib = _library(args, readonly=True)
     # --seconds, or settings.timecode_display = "seconds", keeps the HH:MM:SS.mmm form
     args.seconds = args.seconds or lib.settings.timecode_display == "seconds"
+    from .search_lang import library_notice
+
     try:
         if args.batch:
             return _search_batch(lib, args, filters)
+        notice = library_notice(lib, args.text)  # warns, never blocks: the search still runs
+        if notice:
+            print(f"reelseek-cli: note: {notice}", file=sys.stderr)
         result = lib.search(query, limit=args.limit, filters=filters, two_stage=not args.single_stage)
     except (LibraryError, ModelError, media.MediaError, ValueError, OSError) as e:
         print(f"reelseek-cli: {e}", file=sys.stderr)
@@ -316,7 +321,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     finally:
         lib.close()
     if args.json:
-        print(json.dumps([m.to_json() for m in result.moments], indent=2))
+        extra = {"language_notice": notice} if notice else {}
+        print(json.dumps([{**m.to_json(), **extra} for m in result.moments], indent=2))
         return 0
     if not result.moments:
         print("no moments found (is anything indexed? see `reelseek-cli status`)")
@@ -339,11 +345,17 @@ def _span(m, seconds: bool) -> str:  # type: ignore[no-untyped-def]
 
 
 def _search_batch(lib, args: argparse.Namespace, filters: Filters) -> int:  # type: ignore[no-untyped-def]
+    from .search_lang import library_notice
+
     lines = [ln.strip() for ln in args.batch.read_text(encoding="utf-8").splitlines()]
     out = []
     for text in (ln for ln in lines if ln and not ln.startswith("#")):
         r = lib.search(Query(text=text), limit=args.limit, filters=filters, two_stage=not args.single_stage)
-        out.append({"query": text, "no_good_match": r.no_good_match, "moments": [m.to_json() for m in r.moments]})
+        notice = library_notice(lib, text)
+        if notice and not args.json:
+            print(f"reelseek-cli: note: {notice}", file=sys.stderr)
+        row = {"query": text, "no_good_match": r.no_good_match, "moments": [m.to_json() for m in r.moments]}
+        out.append({**row, "language_notice": notice} if notice else row)
         if not args.json:
             best = r.moments[0] if r.moments else None
             where = f"{_span(best, args.seconds)}  {best.path}" if best else "nothing found"

@@ -91,6 +91,9 @@ def templates_for(spec: ModelSpec, text: str, default: tuple[str, ...]) -> tuple
     return tuple(getattr(spec, "templates", ()) or default)
 
 
+_LANGUAGE_NAMES = {"en": "English", "ko": "Korean"}
+
+
 def language_notice(spec: ModelSpec, text: str | None) -> str | None:
     """A one-line warning when the query is in a script the model was not trained on, else None."""
     if not text:
@@ -98,8 +101,22 @@ def language_notice(spec: ModelSpec, text: str | None) -> str | None:
     guess = detect_script(text)
     if guess is None or guess.share < 0.3 or reads_language(spec, guess.language):
         return None
+    langs = " and ".join(_LANGUAGE_NAMES.get(x, x) for x in getattr(spec, "languages", ("en",)))
     return (
-        f"the model {spec.id} understands English only and this query is {guess.name}: results may be "
-        f"poor; set up the multilingual model with `reelseek-cli models download {MULTILINGUAL_MODEL_ID}` "
-        f"and `reelseek-cli models use {MULTILINGUAL_MODEL_ID}`"
+        f"the model {spec.id} understands {langs} only and this query is {guess.name}: results may be poor. "
+        f"Set up the multilingual model: `reelseek-cli models download {MULTILINGUAL_MODEL_ID}`, then search "
+        f"with `--model {MULTILINGUAL_MODEL_ID}` (or pick it in Settings)"
     )
+
+
+def library_notice(lib: object, text: str | None) -> str | None:
+    """``language_notice`` for the library's active model (None when it cannot be told)."""
+    if not text:
+        return None
+    from .models.registry import ModelError, get_spec
+
+    try:
+        spec = get_spec(lib.model_id())  # type: ignore[attr-defined]
+    except (ModelError, AttributeError):
+        return None
+    return language_notice(spec, text)

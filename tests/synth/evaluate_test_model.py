@@ -187,7 +187,8 @@ def write_report(out: Path, info: dict, metrics: dict) -> None:
     init = ""
     if info.get("init"):
         init = (
-            f"; the Korean was taught by fine-tuning the English-only checkpoint ({info.get('init_source', info['init'])}) "
+            "; the Korean was taught by fine-tuning the English-only checkpoint "
+            f"({info.get('init_source', info['init'])}) "
             f"on {round(100 * float(info.get('korean_share') or 0))}% Korean captions"
             + (" with the image tower frozen" if info.get("freeze_image") else "")
         )
