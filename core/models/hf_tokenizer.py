@@ -144,7 +144,16 @@ def _check_members(names: list[str], src: Path) -> None:
 
 
 def is_archive(path: Path) -> bool:
-    return path.is_file() and (zipfile.is_zipfile(path) or tarfile.is_tarfile(path))
+    """A .zip/.tar of files to import; a PyTorch checkpoint (itself a zip holding data.pkl) is not one."""
+    if not path.is_file():
+        return False
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                return not any(n == "data.pkl" or n.endswith("/data.pkl") for n in z.namelist())
+        return tarfile.is_tarfile(path)
+    except (OSError, zipfile.BadZipFile, tarfile.TarError):
+        return False
 
 
 def find_weights(folder: Path, names: list[str]) -> Path | None:
