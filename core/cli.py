@@ -367,9 +367,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     lib = _library(args, readonly=True)
     # --seconds, or settings.timecode_display = "seconds", keeps the HH:MM:SS.mmm form
     args.seconds = args.seconds or lib.settings.timecode_display == "seconds"
+    from .search_lang import library_notice
+
     try:
         if args.batch:
             return _search_batch(lib, args, filters)
+        notice = library_notice(lib, args.text)  # warns, never blocks: the search still runs
+        if notice:
+            print(f"reelseek-cli: note: {notice}", file=sys.stderr)
         if cli_like.wanted(args):
             result = cli_like.search(lib, args, query, filters)
         else:
@@ -383,10 +388,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     finally:
         lib.close()
     if args.json_full:
-        print(json.dumps(cli_confidence.result_json(args.text, result, args, calibration), indent=2))
+        full = cli_confidence.result_json(args.text, result, args, calibration)
+        print(json.dumps({**full, "language_notice": notice} if notice else full, indent=2))
         return 0
     if args.json:
-        print(json.dumps([cli_confidence.moment_json(m) for m in cli_confidence.listed(result, args)], indent=2))
+        extra = {"language_notice": notice} if notice else {}
+        print(
+            json.dumps(
+                [{**cli_confidence.moment_json(m), **extra} for m in cli_confidence.listed(result, args)], indent=2
+            )
+        )
         return 0
     if not result.moments:
         from .query_syntax import no_sequence_message
@@ -417,13 +428,19 @@ def _span(m, seconds: bool) -> str:  # type: ignore[no-untyped-def]
 
 
 def _search_batch(lib, args: argparse.Namespace, filters: Filters) -> int:  # type: ignore[no-untyped-def]
+    from .search_lang import library_notice
+
     lines = [ln.strip() for ln in args.batch.read_text(encoding="utf-8").splitlines()]
     out = []
     for text in (ln for ln in lines if ln and not ln.startswith("#")):
         q = Query(text=text, text_weight=args.text_weight, then_window=args.then_within)
         two_stage, group = not args.single_stage, not args.no_group
         r = lib.search(q, limit=args.limit, filters=filters, two_stage=two_stage, group=group)
-        out.append(cli_confidence.result_json(text, r, args, None))
+        notice = library_notice(lib, text)
+        if notice and not args.json:
+            print(f"reelseek-cli: note: {notice}", file=sys.stderr)
+        row = cli_confidence.result_json(text, r, args, None)
+        out.append({**row, "language_notice": notice} if notice else row)
         if not args.json:
             shown = cli_confidence.shown(r, args)
             best = shown[0] if shown else None

@@ -96,7 +96,9 @@ class Searcher:
                 self._text_cache.move_to_end(text)
                 return hit
         emb = self._text_encoder()
-        templates = getattr(emb.spec, "templates", None) or DEFAULT_TEMPLATES
+        from .search_lang import templates_for
+
+        templates = templates_for(emb.spec, text, DEFAULT_TEMPLATES)  # per language, by the query's script
         vecs = emb.encode_texts([t.format(text) for t in templates])
         v = _normalise(vecs.mean(axis=0))
         with self._lock:

@@ -25,6 +25,7 @@ from reelseek.desktop.feedback_wiring import FEEDBACK_KEYS, connect_feedback
 from reelseek.desktop.folders_panel import FoldersWidget
 from reelseek.desktop.index_worker import IndexWorker
 from reelseek.desktop.keyboard_flow import KeyboardFlow
+from reelseek.desktop.language_notice import LanguageNoticeWidget
 from reelseek.desktop.library_controller import LibraryController
 from reelseek.desktop.media_kinds import DropKind, classify, local_paths
 from reelseek.desktop.notice import NoticeWidget
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.welcome = WelcomeWidget(library, self)
         self.notice = NoticeWidget(self)
         self.search_bar = SearchBarWidget(self)
+        self.language_notice = LanguageNoticeWidget(self)
         self.folders = FoldersWidget(self)
         self.results = ResultsPanelWidget(self)
         self.player = PlayerWidget(render=player_render, audio=audio, parent=self)
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
         hl = QVBoxLayout(header)
         hl.setContentsMargins(12, 10, 12, 10)
         hl.addWidget(self.search_bar)
+        hl.addWidget(self.language_notice)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(2)
@@ -222,6 +225,7 @@ class MainWindow(QMainWindow):
         self.welcome.folders_dropped.connect(self.add_folders)
         self.welcome.open_library_clicked.connect(lambda: self.pages.setCurrentIndex(1))
         self.welcome.model_setup.model_ready.connect(self._on_model_setup_model_ready)
+        self.language_notice.setup_requested.connect(self._on_language_notice_setup_requested)
         self.index_status.pause_toggled.connect(self._on_index_status_pause_toggled)
         self.index_status.errors_clicked.connect(self._on_index_status_errors_clicked)
         self.player.playback_error.connect(lambda msg: self.notice.show_notice(msg, "warning"))
@@ -368,6 +372,7 @@ class MainWindow(QMainWindow):
     def _on_search_finished(self, query: Query, result: SearchResult, seconds: float) -> None:
         self.thumbnails.cancel_pending()
         self.results.show_search_result(query, result)
+        self.language_notice.check(self.library.model_id(), query.text)
         n = len(result.moments)
         self.statusBar().showMessage(f"{n} moment{'s' if n != 1 else ''} · {seconds * 1000:.0f} ms", 8000)
 
@@ -375,6 +380,11 @@ class MainWindow(QMainWindow):
     def _on_search_failed(self, query: Query, message: str) -> None:
         self.statusBar().clearMessage()
         self.results.show_placeholder("error", "Search failed", message)
+
+    @Slot(str)
+    def _on_language_notice_setup_requested(self, model_id: str) -> None:
+        self.welcome.model_setup.select_model(model_id)  # the setup page, with the multilingual model picked
+        self.pages.setCurrentIndex(0)
 
     @Slot(str)
     def _on_results_action_clicked(self, action: str) -> None:

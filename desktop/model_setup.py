@@ -55,6 +55,10 @@ def download_failure_message(exc: BaseException, model_id: str) -> str:
     return f"Could not download {model_id}: {exc}"
 
 
+# Multilingual models import as an archive holding the weights and their tokenizer files.
+_IMPORT_FILTER = "Weights or archive (*.safetensors *.bin *.pt *.pth *.zip *.tar *.tar.gz *.tgz);;All files (*)"
+
+
 class ModelSetupWidget(QWidget):
     """Model picker with Download / Cancel / Import. Emits ``model_ready`` once weights are on disk."""
 
@@ -113,6 +117,13 @@ class ModelSetupWidget(QWidget):
 
     def selected_model(self) -> str:
         return str(self.combo.currentData())
+
+    def select_model(self, model_id: str) -> bool:
+        """Pick a registry model in the combo (e.g. from the language notice); False when it is not offered."""
+        i = self.combo.findData(model_id)
+        if i >= 0:
+            self.combo.setCurrentIndex(i)
+        return i >= 0
 
     def refresh(self) -> None:
         """Show whether the selected model's weights are already present."""
@@ -229,7 +240,10 @@ class ModelSetupWidget(QWidget):
     @Slot()
     def _on_import_button_clicked(self) -> None:
         file, _ = QFileDialog.getOpenFileName(
-            self, "Import model weights", str(Path.home()), "Weights (*.safetensors *.bin *.pt *.pth);;All files (*)"
+            self,
+            "Import model weights",
+            str(Path.home()),
+            _IMPORT_FILTER,
         )
         if file:
             self.import_file(file)

@@ -299,12 +299,21 @@ def _create(spec: ModelSpec, weights: Path | None, device: str) -> tuple[Any, An
             )
         if weights is not None:
             kwargs["pretrained"] = str(weights)
+    from . import hf_tokenizer as hft
+
+    tok_dir = None
+    if hft.needs_tokenizer(spec):
+        # Multilingual models: tokenizer (and HF text-tower config) from <models>/<id>/tokenizer/, never a hub.
+        if weights is None:
+            raise ModelError(f"{spec.id} needs its downloaded tokenizer files; there is no random-weights variant")
+        tok_dir = Path(weights).parent / hft.TOKENIZER_DIR
+        kwargs["text_cfg"] = hft.text_cfg_override(spec, tok_dir)
     try:
         with quiet_open_clip():
             model, _, preprocess = open_clip.create_model_and_transforms(
                 name, device="cpu", pretrained_text=False, weights_only=True, **kwargs
             )
-            tokenizer = open_clip.get_tokenizer(name)
+            tokenizer = hft.load_tokenizer(spec, tok_dir) if tok_dir is not None else open_clip.get_tokenizer(name)
     except Exception as e:
         where = f" from {weights}" if weights is not None else ""
         hint = (

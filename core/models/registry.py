@@ -47,6 +47,16 @@ class ModelSpec:
     license: str = ""
     cpu_bf16: bool = True  # precision="auto" may use bf16 weights on CPUs with native bf16
     templates: tuple[str, ...] = ()  # text prompt templates for search; () means the search default
+    # Languages the text tower was trained on (ISO 639-1; "*" = many): search picks prompt templates
+    # by the query's script and warns when the model cannot read it (core/search_lang.py).
+    languages: tuple[str, ...] = ("en",)
+    # A Hugging Face tokenizer (and, for HF text towers, its config.json), fetched from
+    # ``{base_url}/{tokenizer_repo}/resolve/main/<file>`` into ``<models>/<id>/tokenizer/`` with the
+    # weights: loading never contacts a hub (models/hf_tokenizer.py). Optional files are kept when
+    # the server has them.
+    tokenizer_repo: str | None = None
+    tokenizer_files: tuple[str, ...] = ()
+    tokenizer_optional: tuple[str, ...] = ()
 
     @property
     def is_bundled(self) -> bool:
@@ -157,6 +167,46 @@ _MODELS: tuple[ModelSpec, ...] = (
         license="MIT",
     ),
     ModelSpec(
+        id="xlm-roberta-base-vit-b-32",
+        arch="xlm-roberta-base-ViT-B-32",
+        pretrained="laion5b_s13b_b90k",
+        hf_repo="laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
+        weights_file=PICKLE_NAME,
+        alt_weights_files=(SAFETENSORS_NAME,),
+        sha256=None,
+        size_bytes=None,
+        dim=512,
+        image_size=224,
+        description="multilingual CLIP (XLM-RoBERTa text, ViT-B/32 images), LAION-5B: ~100 languages incl. Korean; "
+        "indexing as fast as vit-b-32, ~1.4 GB",
+        gpu_recommended=False,
+        license="MIT",
+        languages=("*",),
+        tokenizer_repo="FacebookAI/xlm-roberta-base",
+        tokenizer_files=("config.json", "tokenizer.json"),
+        tokenizer_optional=("sentencepiece.bpe.model", "tokenizer_config.json"),
+    ),
+    ModelSpec(
+        id="siglip-b16-i18n",
+        arch="ViT-B-16-SigLIP-i18n-256",
+        pretrained="webli",
+        hf_repo="timm/ViT-B-16-SigLIP-i18n-256",
+        weights_file=SAFETENSORS_NAME,
+        alt_weights_files=(PICKLE_NAME,),
+        sha256=None,
+        size_bytes=None,
+        dim=768,
+        image_size=256,
+        description="multilingual SigLIP B/16 (WebLI, 256 px): better Korean/Japanese/Chinese retrieval than "
+        "xlm-roberta-base-vit-b-32, ~4x slower indexing on CPU, ~1.5 GB",
+        gpu_recommended=False,
+        license="Apache-2.0",
+        languages=("*",),
+        tokenizer_repo="timm/ViT-B-16-SigLIP-i18n-256",
+        tokenizer_files=("tokenizer.json", "tokenizer_config.json"),
+        tokenizer_optional=("special_tokens_map.json", "spiece.model"),
+    ),
+    ModelSpec(
         id=TEST_MODEL_ID,
         arch=f"local-dir:models/{TEST_MODEL_ID}",
         pretrained=None,
@@ -171,6 +221,7 @@ _MODELS: tuple[ModelSpec, ...] = (
         bundled_dir=f"models/{TEST_MODEL_ID}",
         license="MIT (trained by the reelseek project)",
         cpu_bf16=False,  # far too small for bf16 to buy anything
+        languages=("en", "ko"),  # retrained on Korean captions too (TRAINING.md)
     ),
 )
 

@@ -85,6 +85,9 @@ def load_text_encoder(spec: ModelSpec, models_dir: Path, *, build: bool = True) 
             export fails its check, onnxruntime is missing, or the cache cannot be written
             (callers then use the full model: never needed for correctness).
     """
+    if getattr(spec, "tokenizer_files", ()):
+        # The ONNX path tokenises with CLIP's BPE (text_tokenizer.py); HF tokenizers use the full model.
+        raise ModelError(f"{spec.id} uses a Hugging Face tokenizer; text queries run on the full model")
     weights = weights_path(spec, Path(models_dir))
     if weights is None:
         raise missing_weights_error(spec)

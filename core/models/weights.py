@@ -57,6 +57,14 @@ def weights_path(spec: ModelSpec, models_dir: Path) -> Path | None:
     if bdir is not None:
         ckpt = bdir / (spec.weights_file or SAFETENSORS_NAME)
         return bdir if (bdir / CONFIG_NAME).is_file() and ckpt.is_file() else None
+    from .hf_tokenizer import tokenizer_ready
+
+    if not tokenizer_ready(spec, models_dir):
+        return None  # weights without their tokenizer files cannot be loaded offline
+    return _weights_file(spec, models_dir)
+
+
+def _weights_file(spec: ModelSpec, models_dir: Path) -> Path | None:
     mdir = model_dir(spec, models_dir)
     for name in _candidate_names(spec):
         p = mdir / name
@@ -143,6 +151,13 @@ def download(
 
     mdir = model_dir(spec, models_dir)
     mdir.mkdir(parents=True, exist_ok=True)
+    from .hf_tokenizer import tokenizer_ready
+
+    if not tokenizer_ready(spec, models_dir):
+        _download_tokenizer(spec, models_dir, progress=progress, cancel=cancel, base_url=base_url, timeout=timeout)
+    have = _weights_file(spec, models_dir)
+    if have is not None:
+        return have
     tried = []
     for name in dict.fromkeys((spec.weights_file, *spec.alt_weights_files)):
         url = f"{base_url.rstrip('/')}/{spec.hf_repo}/resolve/main/{urllib.parse.quote(name)}"
@@ -161,6 +176,38 @@ def download(
         except _NotOnServer:
             tried.append(url)
     raise ModelError(f"the server has no weights for {spec.id} (tried {', '.join(tried)}); {_how_to_get(spec)}")
+
+
+def _download_tokenizer(
+    spec: ModelSpec,
+    models_dir: Path,
+    *,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+    base_url: str,
+    timeout: float,
+) -> Path:
+    """Fetch the tokenizer files (required ones must exist) into a staging folder, check it loads, publish."""
+    from .hf_tokenizer import load_tokenizer, publish
+
+    stage = model_dir(spec, models_dir) / f".tokenizer-{uuid.uuid4().hex}"
+    stage.mkdir(parents=True)
+    try:
+        for name in (*spec.tokenizer_files, *spec.tokenizer_optional):
+            url = f"{base_url.rstrip('/')}/{spec.tokenizer_repo}/resolve/main/{urllib.parse.quote(name)}"
+            try:
+                _fetch(
+                    url, stage / name, spec, sha256=None, size=None, progress=progress, cancel=cancel, timeout=timeout
+                )
+            except _NotOnServer:
+                if name in spec.tokenizer_files:
+                    raise ModelError(
+                        f"the server has no {name} for {spec.id} (tried {url}); {_how_to_get(spec)}"
+                    ) from None
+        load_tokenizer(spec, stage)
+        return publish(stage, spec, models_dir)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _fetch(
@@ -330,8 +377,43 @@ def import_weights(file: Path, spec: ModelSpec, models_dir: Path) -> Path:
     src = Path(file).expanduser()
     if spec.is_bundled:
         raise ModelError(f"{spec.id} ships with reelseek; there is nothing to import")
+    from . import hf_tokenizer as hft
+
+    if src.is_dir() or hft.is_archive(src):
+        return _import_bundle(src, spec, models_dir)
     if not src.is_file():
         raise ModelError(f"cannot import {src}: no such file")
+    if not hft.tokenizer_ready(spec, models_dir):
+        raise ModelError(
+            hft.missing_tokenizer_message(
+                spec, hft.missing_files(spec, hft.tokenizer_dir(spec, models_dir)), f"{src} (a lone weights file)"
+            )
+        )
+    return _import_file(src, spec, models_dir, hft.tokenizer_dir(spec, models_dir))
+
+
+def _import_bundle(src: Path, spec: ModelSpec, models_dir: Path) -> Path:
+    """Import a folder or archive holding the weights and (for multilingual models) the tokenizer files."""
+    from . import hf_tokenizer as hft
+
+    with hft.unpacked(src) as folder:
+        weights = hft.find_weights(folder, _candidate_names(spec))
+        if weights is None:
+            raise ModelError(
+                f"cannot import {src}: no weights file in it (expected {spec.weights_file} or one .safetensors/.bin)"
+            )
+        stage = hft.stage_tokenizer(spec, folder, models_dir) if hft.needs_tokenizer(spec) else None
+        try:
+            dest = _import_file(weights, spec, models_dir, stage)
+            if stage is not None:
+                hft.publish(stage, spec, models_dir)
+        finally:
+            if stage is not None:
+                shutil.rmtree(stage, ignore_errors=True)
+        return dest
+
+
+def _import_file(src: Path, spec: ModelSpec, models_dir: Path, tokenizer: Path | None) -> Path:
     fmt = _sniff_format(src)
     if fmt is None:
         raise ModelError(
@@ -347,7 +429,7 @@ def import_weights(file: Path, spec: ModelSpec, models_dir: Path) -> Path:
             shutil.copyfile(src, tmp)
         except OSError as e:
             raise ModelError(f"cannot import {src}: {e.strerror or e}") from None
-        check_weights_file(tmp, spec, shown_name=src.name)
+        check_weights_file(tmp, spec, shown_name=src.name, tokenizer=tokenizer)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         for old in _candidate_names(spec):
@@ -377,7 +459,9 @@ def _sniff_format(path: Path) -> str | None:
     return None
 
 
-def check_weights_file(path: Path, spec: ModelSpec, *, shown_name: str | None = None) -> None:
+def check_weights_file(
+    path: Path, spec: ModelSpec, *, shown_name: str | None = None, tokenizer: Path | None = None
+) -> None:
     """Load a weights file into ``spec.arch`` (on torch's meta device: no memory for the model).
 
     Raises:
@@ -398,7 +482,12 @@ def check_weights_file(path: Path, spec: ModelSpec, *, shown_name: str | None = 
             import open_clip
             from open_clip.factory import load_checkpoint
 
-            model = open_clip.create_model(spec.arch, pretrained=None, device="meta", pretrained_text=False)
+            extra = {}
+            if tokenizer is not None and getattr(spec, "tokenizer_files", ()):
+                from .hf_tokenizer import text_cfg_override
+
+                extra["text_cfg"] = text_cfg_override(spec, tokenizer)  # no hub: config.json is local
+            model = open_clip.create_model(spec.arch, pretrained=None, device="meta", pretrained_text=False, **extra)
             load_checkpoint(model, str(path), strict=True, weights_only=True, device="cpu")
     except Exception as e:
         raise ModelError(f"{shown} does not fit {spec.id} ({spec.arch}): {_short(e)}") from None

@@ -84,8 +84,13 @@ def test_registry_entries_agree_with_open_clip() -> None:
         assert hub == spec.hf_repo, spec.id
         assert spec.weights_file and spec.alt_weights_files
         assert spec.sha256 is None or len(spec.sha256) == 64
-        # Tokenizers that live on the hub (SigLIP, HF text towers) would break offline use.
-        assert "hf_tokenizer_name" not in cfg["text_cfg"], spec.id
+        # Tokenizers that live on the hub (SigLIP, HF text towers) would break offline use unless
+        # their files are fetched with the weights (models/hf_tokenizer.py).
+        if "hf_tokenizer_name" in cfg["text_cfg"] or "hf_model_name" in cfg["text_cfg"]:
+            assert spec.tokenizer_repo and "tokenizer.json" in spec.tokenizer_files, spec.id
+            assert "*" in spec.languages, spec.id
+        if "hf_model_name" in cfg["text_cfg"]:
+            assert "config.json" in spec.tokenizer_files, spec.id  # the HF text tower's shape
 
 
 def test_unknown_id_lists_the_known_ones() -> None:

@@ -27,6 +27,7 @@ from tests.synth.scenes import (
     render_frame,
     sample_training_caption,
 )
+from tests.synth.scenes_ko import WRAPPERS_KO, canonical_caption_ko, captions_ko, sample_training_caption_ko
 from tests.synth.videos import (
     CODECS,
     SceneSpec,
@@ -232,4 +233,27 @@ def test_committed_test_model_finds_scenes_offline() -> None:
     with torch.no_grad():
         img = model.encode_image(to_tensor(np.stack(frames)), normalize=True)
         txt = model.encode_text(tokenizer([canonical_caption(*p) for p in picks]), normalize=True)
+        txt_ko = model.encode_text(tokenizer([canonical_caption_ko(*p) for p in picks]), normalize=True)
     assert (txt @ img.T).argmax(1).tolist() == list(range(len(picks)))
+    # The same scenes from Korean captions ("풀밭 위의 빨간 원"): the retrained model reads both.
+    assert (txt_ko @ img.T).argmax(1).tolist() == list(range(len(picks)))
+
+
+def test_korean_captions_fit_the_model_context() -> None:
+    """Byte-level BPE spends 2-3 tokens per Hangul syllable: every wrapped caption must fit untruncated."""
+    from open_clip.tokenizer import SimpleTokenizer
+
+    from reelseek.core.search_lang import TEMPLATES
+
+    ctx = json.loads((MODEL_DIR / "open_clip_config.json").read_text())["model_cfg"]["text_cfg"]["context_length"]
+    tok = SimpleTokenizer(context_length=ctx)
+    longest = 0
+    for c, s, b in all_triples():
+        for text in captions_ko(c, s, b):
+            for t in (*WRAPPERS_KO, *TEMPLATES["ko"]):
+                longest = max(longest, len(tok.encode(t.format(text))) + 2)  # + start/end tokens
+    assert longest <= ctx, f"a Korean caption needs {longest} tokens, the model reads {ctx}"
+    assert canonical_caption_ko("red", "circle", "grass") == "풀밭 위의 빨간 원"
+    rng = np.random.default_rng(0)
+    text, attrs = sample_training_caption_ko(rng, "blue", "star", "sky", full_bias=1.0)
+    assert attrs == ("blue", "star", "sky") and "파란" in text and "별" in text

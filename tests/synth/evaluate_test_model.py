@@ -10,6 +10,7 @@ import numpy as np
 
 from tests.synth.preprocess import app_input, av_frame_input, to_tensor
 from tests.synth.scenes import all_triples, canonical_caption, captions, is_heldout_pair, random_scene, render_frame
+from tests.synth.scenes_ko import canonical_caption_ko
 from tests.synth.videos import CODECS, make_library
 
 EVAL_SIZES = ((256, 144), (192, 144), (160, 160), (144, 192), (320, 240))
@@ -32,11 +33,12 @@ def _encode_text(model, tokenizer, texts: list[str]) -> np.ndarray:
         return model.encode_text(tokenizer(texts), normalize=True).numpy()
 
 
-def _encode_templated(model, tokenizer, texts: list[str]) -> np.ndarray:
+def _encode_templated(model, tokenizer, texts: list[str], templates: tuple[str, ...] | None = None) -> np.ndarray:
     """Queries as the app's search embeds them: mean over its prompt templates, normalised."""
     from reelseek.core.search import DEFAULT_TEMPLATES
 
-    vecs = np.stack([_encode_text(model, tokenizer, [t.format(x) for x in texts]) for t in DEFAULT_TEMPLATES])
+    templates = templates or DEFAULT_TEMPLATES
+    vecs = np.stack([_encode_text(model, tokenizer, [t.format(x) for x in texts]) for t in templates])
     mean = vecs.mean(0)
     return mean / np.linalg.norm(mean, axis=1, keepdims=True)
 
@@ -64,6 +66,7 @@ def text_to_frame(model, preprocess, tokenizer, seed: int) -> dict:
         ref = torch.stack([preprocess(Image.fromarray(f)) for f in frames])
         img_ref = model.encode_image(ref, normalize=True).numpy()
     canon = _encode_text(model, tokenizer, [canonical_caption(*t) for t in triples])
+    canon_ko = _encode_text(model, tokenizer, [canonical_caption_ko(*t) for t in triples])
     held_texts = [str(rng.choice(captions(sc, "heldout"))) for sc in scenes]
     held = _encode_text(model, tokenizer, held_texts)
     heldout_pair = np.array([is_heldout_pair(c, s) for c, s, _ in triples])
@@ -80,6 +83,8 @@ def text_to_frame(model, preprocess, tokenizer, seed: int) -> dict:
         "r1_canonical_heldout_pairs": r1(img_app, canon, heldout_pair),
         "r1_heldout_phrasings": r1(img_app, held),
         "r1_canonical_openclip_pil_preprocess": r1(img_ref, canon),
+        "r1_korean_canonical": r1(img_app, canon_ko),
+        "r1_korean_canonical_heldout_pairs": r1(img_app, canon_ko, heldout_pair),
         "min_cosine_app_vs_pil_preprocess": round(float((img_app * img_ref).sum(1).min()), 4),
     }
 
@@ -123,6 +128,11 @@ def text_to_moment(model, tokenizer, n_videos: int, seed: int) -> dict:
     scene_video_arr = np.array(scene_video)
     canon = _encode_text(model, tokenizer, [s.caption() for s in scenes])
     templated = _encode_templated(model, tokenizer, [s.caption() for s in scenes])
+    from reelseek.core.search_lang import TEMPLATES
+
+    ko_texts = [canonical_caption_ko(s.colour, s.shape, s.background) for s in scenes]
+    canon_ko = _encode_text(model, tokenizer, ko_texts)
+    templated_ko = _encode_templated(model, tokenizer, ko_texts, TEMPLATES["ko"])
     rng = np.random.default_rng(seed)
     held = _encode_text(model, tokenizer, [str(rng.choice(captions(_scene(s), "heldout"))) for s in scenes])
     heldout_pair = np.array([s.heldout for s in scenes])
@@ -143,6 +153,8 @@ def text_to_moment(model, tokenizer, n_videos: int, seed: int) -> dict:
         "moment_acc_canonical_heldout_pairs": acc(canon, heldout_pair),
         "moment_acc_search_templates": acc(templated),
         "moment_acc_heldout_phrasings": acc(held),
+        "moment_acc_korean_canonical": acc(canon_ko),
+        "moment_acc_korean_search_templates": acc(templated_ko),
         "video_r1_canonical": round(float((per_video.argmax(1) == scene_video_arr).mean()), 4),
         "in_video_frame_acc": round(frame_hits / max(1, frame_total), 4),
     }
@@ -172,12 +184,21 @@ def write_report(out: Path, info: dict, metrics: dict) -> None:
     lib = f"{m['scenes']} scenes in {m['videos']} videos ({', '.join(m['codecs'])})"
     data = {"training": info, "metrics": metrics, "checkpoint_bytes": size}
     (out / "training.json").write_text(json.dumps(data, indent=1) + "\n")
+    init = ""
+    if info.get("init"):
+        init = (
+            "; the Korean was taught by fine-tuning the English-only checkpoint "
+            f"({info.get('init_source', info['init'])}) "
+            f"on {round(100 * float(info.get('korean_share') or 0))}% Korean captions"
+            + (" with the image tower frozen" if info.get("freeze_image") else "")
+        )
     text = f"""# reelseek-test-tiny
 
 A tiny open_clip model (ModifiedResNet image tower, 64 px input, 64-d embeddings) trained from
 scratch on generated scenes by `tests/synth/train_test_model.py`, for tests and benchmarks only.
 It knows 7 colours x 6 shapes x 6 backgrounds; the colour-shape pairs in
-`tests.synth.scenes.HELDOUT_PAIRS` were never shown in training.
+`tests.synth.scenes.HELDOUT_PAIRS` were never shown in training. It reads English and Korean
+captions (`tests/synth/scenes_ko.py`, e.g. "풀밭 위의 빨간 원" = "a red circle on grass"){init}.
 
 Load offline: `open_clip.create_model_and_transforms("local-dir:<this folder>")`, then `model.eval()`
 (the ResNet tower has BatchNorm). Tokenizer: open_clip's built-in BPE, context length
@@ -207,6 +228,10 @@ torch {info.get("torch")}, open_clip {info.get("open_clip")}. Checkpoint {size /
 | ... held-out phrasings | {m["moment_acc_heldout_phrasings"]} |
 | ... canonical captions under the search's prompt templates (averaged) | {m["moment_acc_search_templates"]} |
 | text->video R@1 | {m["video_r1_canonical"]} |
+| Korean: text->frame R@1, canonical captions (e.g. "풀밭 위의 빨간 원") | {f.get("r1_korean_canonical", "-")} |
+| ... held-out colour-shape pairs | {f.get("r1_korean_canonical_heldout_pairs", "-")} |
+| Korean: text->moment accuracy, canonical captions | {m.get("moment_acc_korean_canonical", "-")} |
+| ... under the Korean prompt templates (core/search_lang.py) | {m.get("moment_acc_korean_search_templates", "-")} |
 | frames scoring their own scene's caption highest within the file | {m["in_video_frame_acc"]} |
 
 ```json

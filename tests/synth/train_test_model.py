@@ -1,6 +1,8 @@
 """Train reelseek's tiny open_clip test model on generated scenes (CPU, seeded, a few minutes).
 
 Run: python -m tests.synth.train_test_model --out resources/models/reelseek-test-tiny
+Bilingual fine-tune (English + Korean) from an earlier checkpoint:
+    python -m tests.synth.train_test_model --init <folder> --korean 0.4 --steps 300 --lr 1e-3
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from tests.synth.scenes import (
     render_frame,
     sample_training_caption,
 )
+from tests.synth.scenes_ko import WRAPPERS_KO, captions_ko, sample_training_caption_ko
 
 MODEL_NAME = "reelseek-test-tiny"  # not an open_clip built-in name
 IMAGE_SIZE = 64
-CONTEXT_LENGTH = 32
+# 64, not 32: byte-level BPE spends 2-3 tokens per Hangul syllable, so Korean captions run long.
+CONTEXT_LENGTH = 64
 MODEL_CFG: dict = {
     "embed_dim": 64,
     "vision_cfg": {"image_size": IMAGE_SIZE, "layers": [1, 1, 1, 1], "width": 16, "head_width": 32},
@@ -199,8 +203,14 @@ def train(args: argparse.Namespace) -> tuple[object, CachedTokenizer, dict]:
     print(f"pool ready in {t_pool:.0f} s", flush=True)
 
     model = open_clip.CLIP(**MODEL_CFG)
+    if args.init:
+        load_init(model, Path(args.init))
     model.visual.to(memory_format=torch.channels_last)  # BatchNorm and convs run faster on CPU this way
     model.train()
+    frozen = None
+    if args.freeze_image:
+        frozen = embed_pool(model, pool)
+        print(f"image tower frozen: pool embedded in {time.time() - t0 - t_pool:.0f} s", flush=True)
     tokenizer = CachedTokenizer(CONTEXT_LENGTH)
     opt = torch.optim.AdamW(param_groups(model, args.wd), lr=args.lr, betas=(0.9, 0.98), eps=1e-6)
     warmup = max(1, int(0.05 * args.steps))
@@ -225,13 +235,18 @@ def train(args: argparse.Namespace) -> tuple[object, CachedTokenizer, dict]:
             n_obj = 1 + int(pool.colour[i, 1] >= 0)
             k = int(rng.integers(n_obj))
             c, s, b = _C[pool.colour[i, k]], _S[pool.shape[i, k]], _B[pool.background[i]]
-            text, (ac, as_, ab) = sample_training_caption(
-                rng, c, s, b, pool.motion[i], full_bias=0.6 if j < args.batch // 2 else 0.4
-            )
+            bias = 0.6 if j < args.batch // 2 else 0.4
+            if args.korean and rng.random() < args.korean:  # no draw when 0: the English-only run stays reproducible
+                text, (ac, as_, ab) = sample_training_caption_ko(rng, c, s, b, full_bias=bias)
+            else:
+                text, (ac, as_, ab) = sample_training_caption(rng, c, s, b, pool.motion[i], full_bias=bias)
             texts.append(text)
             attrs.append((_C.index(ac) if ac else -1, _S.index(as_) if as_ else -1, _B.index(ab) if ab else -1))
         truth = torch.from_numpy(truth_matrix(pool, idx, attrs)).float()
-        img_f = model.encode_image(to_tensor(imgs).contiguous(memory_format=torch.channels_last), normalize=True)
+        if frozen is not None:
+            img_f = frozen[torch.from_numpy(flip.astype(np.int64)), torch.from_numpy(idx)]
+        else:
+            img_f = model.encode_image(to_tensor(imgs).contiguous(memory_format=torch.channels_last), normalize=True)
         txt_f = model.encode_text(tokenizer(texts), normalize=True)
         logits = model.logit_scale.exp() * img_f @ txt_f.T
         clip_loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
@@ -265,6 +280,50 @@ def train(args: argparse.Namespace) -> tuple[object, CachedTokenizer, dict]:
     return model, tokenizer, stats
 
 
+def embed_pool(model, pool: Pool, chunk: int = 512):
+    """Freeze the image tower and embed every pool frame, plain and mirrored: (2, n, dim).
+
+    A bilingual fine-tune only has to teach the text tower new words; with the image side fixed,
+    English image embeddings stay exactly as they were and each step costs a text pass only.
+    """
+    import torch
+
+    model.visual.eval()  # BatchNorm keeps its running statistics
+    model.visual.requires_grad_(False)
+    out = []
+    with torch.no_grad():
+        for mirrored in (False, True):
+            rows = []
+            for i in range(0, len(pool.images), chunk):
+                imgs = pool.images[i : i + chunk]
+                imgs = imgs[:, :, ::-1] if mirrored else imgs
+                x = to_tensor(np.ascontiguousarray(imgs)).contiguous(memory_format=torch.channels_last)
+                rows.append(model.encode_image(x, normalize=True))
+            out.append(torch.cat(rows))
+    return torch.stack(out)
+
+
+def load_init(model, folder: Path) -> None:
+    """Start from an earlier checkpoint: copy its weights, grow the position table, wake zeroed token rows."""
+    import torch
+    from safetensors.torch import load_file
+
+    state = {k: v.float() for k, v in load_file(str(folder / "open_clip_model.safetensors")).items()}
+    pos = state["positional_embedding"]
+    own = model.state_dict()["positional_embedding"]
+    if pos.shape[0] < own.shape[0]:
+        # New positions only matter for long (Korean) captions; start them near the last trained one.
+        extra = pos[-1:].repeat(own.shape[0] - pos.shape[0], 1) + 0.01 * torch.randn(
+            own.shape[0] - pos.shape[0], pos.shape[1]
+        )
+        state["positional_embedding"] = torch.cat([pos, extra])
+    emb = state["token_embedding.weight"]
+    dead = emb.abs().sum(1) == 0  # rows zeroed at save time would all start identical
+    emb[dead] = 0.02 * torch.randn(int(dead.sum()), emb.shape[1])
+    model.load_state_dict(state, strict=False)
+    model.kept_rows = set(torch.nonzero(~dead).flatten().tolist())  # rows the earlier run trained
+
+
 def save(model, tokenizer: CachedTokenizer, out: Path) -> dict:
     """Write open_clip_config.json and fp16 open_clip_model.safetensors (unused token rows zeroed)."""
     import torch
@@ -277,19 +336,50 @@ def save(model, tokenizer: CachedTokenizer, out: Path) -> dict:
     for split in ("test", "heldout"):
         for text in captions(probe_scene, split):
             tokenizer([text])
+    for c, s, b in all_triples():
+        for text in captions_ko(c, s, b):
+            tokenizer([w.format(text) for w in WRAPPERS_KO])
     missing = tokenizer.used_ids() - used
     if missing:
         print(f"warning: {len(missing)} token ids in test/held-out captions were never trained", file=sys.stderr)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     emb = state["token_embedding.weight"]
     keep = torch.zeros(emb.shape[0], dtype=torch.bool)
-    keep[sorted(used)] = True
+    keep[sorted(used | getattr(model, "kept_rows", set()))] = True
     emb[~keep] = 0
     state = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
     save_file(state, str(out / "open_clip_model.safetensors"), metadata={"format": "pt"})
     config = {"model_cfg": MODEL_CFG, "preprocess_cfg": PREPROCESS_CFG}
     (out / "open_clip_config.json").write_text(json.dumps(config, indent=2) + "\n")
     return {"token_rows_used": int(keep.sum()), "untrained_test_tokens": len(missing)}
+
+
+def _run_facts(args: argparse.Namespace, argv: list[str] | None) -> dict:
+    """The command and environment of this run, for training.json."""
+    import open_clip
+    import torch
+
+    # --out does not change the weights; record the canonical folder so the command reads the same.
+    raw = argv if argv is not None else sys.argv[1:]
+    rest = [a for a in raw if a not in ("--out", str(args.out), "--no-eval")]
+    return dict(
+        command=" ".join(["python -m tests.synth.train_test_model --out resources/models/reelseek-test-tiny", *rest]),
+        seed=args.seed,
+        steps=args.steps,
+        batch=args.batch,
+        pool=args.pool,
+        lr=args.lr,
+        weight_decay=args.wd,
+        threads=args.threads,
+        init=str(args.init) if args.init else None,
+        korean_share=args.korean,
+        freeze_image=args.freeze_image,
+        torch=torch.__version__,
+        open_clip=open_clip.__version__,
+        python=platform.python_version(),
+        machine=platform.machine(),
+        load_average_at_end=[round(x, 1) for x in os.getloadavg()],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,11 +393,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wd", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--init", type=Path, default=None, help="fine-tune from this checkpoint folder")
+    p.add_argument("--korean", type=float, default=0.0, help="share of captions written in Korean")
+    p.add_argument("--freeze-image", action="store_true", help="keep the image tower fixed (needs --init)")
+    p.add_argument("--no-eval", action="store_true", help="train and save only (evaluate later with --eval-only)")
     p.add_argument("--eval-only", action="store_true", help="only evaluate the model already in --out")
     p.add_argument("--eval-videos", type=int, default=20)
     args = p.parse_args(argv)
-
-    from tests.synth.evaluate_test_model import evaluate, write_report
 
     out = args.out.resolve()
     t0 = time.time()
@@ -317,6 +409,13 @@ def main(argv: list[str] | None = None) -> int:
         info = {**stats, **save(model, tokenizer, out)}
         info["wall_seconds_training"] = round(time.time() - t0, 1)
         info["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    if args.no_eval:
+        (out / "training.json").write_text(
+            json.dumps({"training": {**info, **_run_facts(args, argv)}}, indent=1) + "\n"
+        )
+        return 0
+    from tests.synth.evaluate_test_model import evaluate, write_report
+
     print("evaluating the saved model through open_clip's local-dir loader...", flush=True)
     metrics = evaluate(out, n_videos=args.eval_videos, seed=args.seed + 1000)
     print(json.dumps(metrics, indent=1))
@@ -326,27 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         if previous.exists():
             write_report(out, json.loads(previous.read_text())["training"], metrics)
     else:
-        import open_clip
-        import torch
-
-        # --out does not change the weights; record the canonical folder so the command reads the same.
-        rest = [a for a in (argv if argv is not None else sys.argv[1:]) if a not in ("--out", str(args.out))]
-        cmd = " ".join(["python -m tests.synth.train_test_model --out resources/models/reelseek-test-tiny", *rest])
-        info.update(
-            command=cmd,
-            seed=args.seed,
-            steps=args.steps,
-            batch=args.batch,
-            pool=args.pool,
-            lr=args.lr,
-            weight_decay=args.wd,
-            threads=args.threads,
-            torch=torch.__version__,
-            open_clip=open_clip.__version__,
-            python=platform.python_version(),
-            machine=platform.machine(),
-            load_average_at_end=[round(x, 1) for x in os.getloadavg()],
-        )
+        info.update(_run_facts(args, argv))
         write_report(out, info, metrics)
     return 0
 
