@@ -16,11 +16,18 @@ os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 import pytest  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
 
 from tests.desktop import leaks  # noqa: E402
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from reelseek.core.library import Library
+    from reelseek.desktop.main_window import MainWindow
 from tests.desktop.leaks import qt_leak_check  # noqa: E402,F401 - autouse fixture
 
 leaks.install()
@@ -79,3 +86,13 @@ def theme_applied(qapp: object) -> None:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     theme.apply_theme(app)
+
+
+@pytest.fixture
+def windows(qtbot: QtBot, theme_applied: None) -> Iterator[list[tuple[MainWindow, Library]]]:
+    """Main windows a test opened, each with its library: shut down and closed after the test."""
+    opened: list[tuple[MainWindow, Library]] = []
+    yield opened
+    for window, library in opened:
+        window.shutdown()
+        library.close()

@@ -10,16 +10,13 @@ import itertools
 import json
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
-from reelseek.core.library import Library
 from reelseek.core.types import IndexProgress
-from reelseek.desktop.main_window import MainWindow
 from tests.desktop.fakes import Recorder
 from tests.desktop.frames import closest_scene, scene_references, source_frame
 from tests.desktop.gui_helpers import (
@@ -50,15 +47,6 @@ def footage_src(tmp_path_factory: pytest.TempPathFactory) -> list[VideoSpec]:
 @pytest.fixture
 def footage(footage_src: list[VideoSpec], tmp_path: Path) -> list[VideoSpec]:
     return copy_footage(footage_src, tmp_path / "footage")
-
-
-@pytest.fixture
-def windows(qtbot: QtBot, theme_applied: None) -> Iterator[list[tuple[MainWindow, Library]]]:
-    opened: list[tuple[MainWindow, Library]] = []
-    yield opened
-    for window, library in opened:
-        window.shutdown()
-        library.close()
 
 
 def test_no_heavy_work_on_the_gui_thread_while_indexing_and_searching(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,15 +32,6 @@ def indexed_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         report = lib.index([root], words=False)
     assert report.indexed == 8 and not report.errors, report
     return home
-
-
-@pytest.fixture
-def windows(qtbot: QtBot, theme_applied: None) -> Iterator[list[tuple[MainWindow, Library]]]:
-    opened: list[tuple[MainWindow, Library]] = []
-    yield opened
-    for window, library in opened:
-        window.shutdown()
-        library.close()
 
 
 def _order(window: MainWindow) -> list[tuple[str, float]]:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from reelseek.core.library import Library
 from reelseek.core.types import Query, SearchResult
-from reelseek.desktop.main_window import MainWindow
 from reelseek.desktop.query_help import SYNTAX, nothing_found_text
 from reelseek.desktop.results_panel import ResultsPanelWidget
 from reelseek.desktop.search_bar import DEBOUNCE_MS, SearchBarWidget
@@ -62,15 +59,6 @@ def test_then_query_with_no_answer_says_why(qtbot: QtBot) -> None:
     text = panel.placeholder_text()
     assert "“red” → “blue”" in text and "follow each other" in text and "then<30s>" in text
     assert nothing_found_text(Query(text="red circle")) is None
-
-
-@pytest.fixture
-def windows(qtbot: QtBot, theme_applied: None) -> Iterator[list[tuple[MainWindow, Library]]]:
-    opened: list[tuple[MainWindow, Library]] = []
-    yield opened
-    for window, library in opened:
-        window.shutdown()
-        library.close()
 
 
 @pytest.mark.slow

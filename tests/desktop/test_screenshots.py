@@ -7,14 +7,12 @@ e.g. ``REELSEEK_SCREENSHOTS=docs/screenshots pytest tests/desktop/test_screensho
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from reelseek.core.library import Library
 from reelseek.core.types import IndexProgress
 from reelseek.desktop.main_window import MainWindow
 from tests.desktop.fakes import Recorder
@@ -30,15 +28,6 @@ def out_dir(tmp_path: Path) -> Path:
     folder = Path(target) if target else tmp_path / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-@pytest.fixture
-def windows(qtbot: QtBot, theme_applied: None) -> Iterator[list[tuple[MainWindow, Library]]]:
-    opened: list[tuple[MainWindow, Library]] = []
-    yield opened
-    for window, library in opened:
-        window.shutdown()
-        library.close()
 
 
 def save(window: MainWindow, path: Path) -> QImage:

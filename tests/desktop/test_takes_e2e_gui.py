@@ -3,15 +3,12 @@ proxy; the search shows one card with "4 takes" and its badge opens the other ta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from reelseek.core.library import Library
-from reelseek.desktop.main_window import MainWindow
 from reelseek.desktop.results_delegate import takes_badge_rect
 from reelseek.desktop.results_model import ResultsModel
 from tests.desktop.gui_helpers import index_folder, open_window, search
@@ -19,15 +16,6 @@ from tests.desktop.test_results import double_click
 from tests.synth.copies import SHOT_CAPTION, make_takes_library
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def windows(qtbot: QtBot, theme_applied: None) -> Iterator[list[tuple[MainWindow, Library]]]:
-    opened: list[tuple[MainWindow, Library]] = []
-    yield opened
-    for window, library in opened:
-        window.shutdown()
-        library.close()
 
 
 def test_the_shot_is_one_card_with_four_takes_that_open_and_play(qtbot: QtBot, tmp_path: Path, windows: list) -> None:
