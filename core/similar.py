@@ -197,12 +197,19 @@ def search_refined(
     q2 = refine(q, relevant, irrelevant, weights)
     extra = searcher.config.per_file if exclude is not None else 0
     result = searcher.search_vector(q2, limit=limit + extra, filters=filters)
-    moments = [m for m in result.moments if exclude is None or not exclude.overlaps(m)][:limit]
+    found = result.moments
+    if marks or exclude is not None:
+        # Feedback and more-like-this re-rank the list the user is working through: cutting its
+        # tail at every mark would hide the very cards being judged (and "more like this" asks
+        # for neighbours, ranked, not a verdict from the text-query calibration).
+        found = sorted(found + result.more, key=lambda m: m.score, reverse=True)
+        result.more = []
+    moments = [m for m in found if exclude is None or not exclude.overlaps(m)][:limit]
     tcs = store_collections.source_timecodes(lib.store, [m.file_id for m in moments])
     result.moments = [replace(m, source_tc=tcs.get(m.file_id)) for m in moments]
-    if relevant or exclude is not None:
-        # The user pointed at footage that is in the library: its likes are real matches,
-        # whatever the text-query calibration says about the vector's background.
+    if marks or exclude is not None:
+        # The user pointed at footage that is in the library (or is judging a list of it): its
+        # likes are real matches, whatever the text-query calibration says of the vector's background.
         result.no_good_match = not result.moments
     return result
 

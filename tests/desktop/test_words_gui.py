@@ -83,7 +83,7 @@ def test_result_cards_show_source_badges_and_matched_words(qtbot: QtBot, theme_a
     qtbot.waitExposed(view)
     assert badge_labels(both) == ["SEEN", "SUB"] and caption(said) == "“out of time”"
     tip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
-    assert "said: out of time" in tip and "(said)" in tip
+    assert "said: out of time" in tip and "(said;" in tip
     image = view.viewport().grab().toImage()
 
     def badge_colour(row: int) -> QColor:

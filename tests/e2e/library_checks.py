@@ -62,7 +62,7 @@ def assert_every_file_findable(home: Path, files: list[Path]) -> None:
     try:
         missing = []
         for f in files:
-            hits = lib.search(Query(clips=(f,)), limit=3)
+            hits = lib.search(Query(clips=(f,)), limit=3, group=False)  # each copy on its own
             if str(f) not in {m.path for m in hits.moments}:
                 missing.append((f.name, [Path(m.path).name for m in hits.moments]))
         assert not missing, missing

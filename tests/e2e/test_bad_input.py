@@ -142,7 +142,7 @@ def test_bad_files_get_reasons_and_the_rest_is_indexed(tmp_path):
     assert again.returncode == 0 and "zero.mp4" in again.stdout
 
     # Odd names are searchable and come back as paths that open.
-    hits = search_json(home, good.caption(), "--limit", "10")
+    hits = search_json(home, good.caption(), "--limit", "10", "--no-group", "--all")
     assert Path(hits[0]["path"]).name == "good.mp4"
     paths = {Path(h["path"]).name for h in hits}
     assert odd in paths and long_name in paths

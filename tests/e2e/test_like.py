@@ -61,26 +61,32 @@ def test_more_like_this_by_a_time_picks_the_shot_around_it(takes):
 
 def test_marking_a_result_relevant_moves_it_and_its_kind_up(takes):
     home, root = takes
-    before = search_json(home, "a circle", "--limit", "10")
+    before = search_json(home, "a circle", "--limit", "10", "--all", "--no-group")
     # The red square is not a circle: the text query ranks it below the circles.
     r0 = _rank(before, "other_3.mp4", 1.0)
     assert r0 > 0, before
-    after = search_json(home, "a circle", "--limit", "10", "--relevant", f"{root / 'other_3.mp4'}@0-2.5")
+    after = search_json(
+        home, "a circle", "--limit", "10", "--all", "--no-group", "--relevant", f"{root / 'other_3.mp4'}@0-2.5"
+    )
     assert _rank(after, "other_3.mp4", 1.0) < r0, (before, after)
     assert _rank(after, "other_3.mp4", 1.0) == 0, after
     # One take marked relevant lifts the other takes of its scene above what the query liked best.
-    base = search_json(home, "a circle", "--limit", "10", "--relevant", f"{root / 'take3.webm'}@1")
+    base = search_json(
+        home, "a circle", "--limit", "10", "--all", "--no-group", "--relevant", f"{root / 'take3.webm'}@1"
+    )
     assert _files(base)[:2] == ["take3.webm", "take2.mkv"], base
 
 
 def test_marking_a_result_irrelevant_moves_it_and_its_kind_down(takes):
     home, root = takes
-    before = search_json(home, "a circle", "--limit", "10")
-    after = search_json(home, "a circle", "--limit", "10", "--irrelevant", f"{root / 'take1.mp4'}@0-3.5")
+    before = search_json(home, "a circle", "--limit", "10", "--all", "--no-group")
+    after = search_json(
+        home, "a circle", "--limit", "10", "--all", "--no-group", "--irrelevant", f"{root / 'take1.mp4'}@0-3.5"
+    )
     assert _rank(after, "take1.mp4", 1.0) > _rank(before, "take1.mp4", 1.0), (before, after)
     assert _rank(after, "take2.mkv", 5.0) > _rank(before, "take2.mkv", 5.0), (before, after)
     # Undo in the CLI is leaving the flag out: the same query without it is the original order.
-    again = search_json(home, "a circle", "--limit", "10")
+    again = search_json(home, "a circle", "--limit", "10", "--all", "--no-group")
     assert [(h["path"], h["start"]) for h in again] == [(h["path"], h["start"]) for h in before]
 
 
