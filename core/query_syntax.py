@@ -215,6 +215,11 @@ def is_sequence(text: str) -> bool:
         return False
 
 
+def _unquoted(typed: str) -> str:
+    """A step shown inside “ ”: one quoted phrase loses its own straight quotes (not “"red car"”)."""
+    return typed[1:-1] if typed.count('"') == 2 and typed.startswith('"') and typed.endswith('"') else typed
+
+
 def no_sequence_message(text: str, window: float) -> str | None:
     """For a then-query with no answer: which steps never followed each other, and what to try."""
     try:
@@ -223,7 +228,7 @@ def no_sequence_message(text: str, window: float) -> str | None:
         return None
     if not parsed.is_sequence:
         return None
-    steps = " → ".join(f"“{s.describe()}”" for s in parsed.steps)
+    steps = " → ".join(f"“{_unquoted(s.describe())}”" for s in parsed.steps)
     gaps = ", ".join(dict.fromkeys(f"{parsed.window(i, window):g}" for i in range(len(parsed.steps) - 1)))
     return (
         f"No moment where {steps} follow each other within {gaps} s. "
