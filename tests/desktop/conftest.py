@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from reelseek.core.library import Library
     from reelseek.desktop.main_window import MainWindow
+    from reelseek.desktop.search_bar import SearchBarWidget
 from tests.desktop.leaks import qt_leak_check  # noqa: E402,F401 - autouse fixture
 
 leaks.install()
@@ -96,3 +97,14 @@ def windows(qtbot: QtBot, theme_applied: None) -> Iterator[list[tuple[MainWindow
     for window, library in opened:
         window.shutdown()
         library.close()
+
+
+@pytest.fixture
+def bar(qtbot: QtBot) -> SearchBarWidget:
+    """A shown search bar, on its own."""
+    from reelseek.desktop.search_bar import SearchBarWidget
+
+    b = SearchBarWidget()
+    qtbot.addWidget(b)
+    b.show()
+    return b

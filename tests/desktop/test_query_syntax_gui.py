@@ -16,14 +16,6 @@ from tests.desktop.gui_helpers import index_folder, open_window, search
 from tests.synth.sequences import X, Y, Z, caption, scene, sequence_video
 
 
-@pytest.fixture
-def bar(qtbot: QtBot) -> SearchBarWidget:
-    b = SearchBarWidget()
-    qtbot.addWidget(b)
-    b.show()
-    return b
-
-
 def test_help_popover_lists_the_syntax(qtbot: QtBot, bar: SearchBarWidget) -> None:
     bar.help_button.click()
     qtbot.waitUntil(bar.help_button.popup.isVisible, timeout=10_000)

@@ -35,14 +35,6 @@ def png(tmp_path: Path) -> Path:
     return p
 
 
-@pytest.fixture
-def bar(qtbot: QtBot) -> SearchBarWidget:
-    b = SearchBarWidget()
-    qtbot.addWidget(b)
-    b.show()
-    return b
-
-
 def test_typing_searches_once_after_a_pause(qtbot: QtBot, bar: SearchBarWidget) -> None:
     rec = Recorder()
     bar.search_requested.connect(rec.record)
