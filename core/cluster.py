@@ -82,6 +82,7 @@ def connect(config: ClusterConfig) -> Any:
         raise ClusterError("--cluster needs Ray: pip install 'reelseek[cluster]'") from None
     if ray.is_initialized():
         return ray
+    _raylet_messages_to_stderr()
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     try:
         if config.address in LOCAL:
@@ -91,6 +92,28 @@ def connect(config: ClusterConfig) -> Any:
     except Exception as e:
         raise ClusterError(f"cannot reach the Ray cluster at {config.address}: {e}") from e
     return ray
+
+
+def _raylet_messages_to_stderr() -> None:
+    """Ray prints its raylet's messages ("A worker died or was killed ...") on stdout, which is
+    the CLI's ``--json`` answer: they go to stderr instead (where its other diagnostics go).
+
+    ``print_to_stdstream`` is Ray's private helper (ray 2.60), looked up by its error listener
+    at each message; without it (another Ray version) nothing changes.
+    """
+    try:
+        from ray._private import worker
+    except ImportError:
+        return
+    original = getattr(worker, "print_to_stdstream", None)
+    if original is None or getattr(original, "reelseek_stderr", False):
+        return
+
+    def to_stderr(data: dict[str, Any], ignore_prefix: bool) -> None:
+        original({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr.reelseek_stderr = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = to_stderr
 
 
 def model_files(spec: ModelSpec, models_dir: Path) -> dict[str, bytes]:
