@@ -121,7 +121,9 @@ class ClusterWordsPass:
         emit: Callable[..., None],
     ) -> None:
         ray = connect(self.cluster)
+        t_start = time.monotonic()
         actors = self._start(ray, len(jobs))
+        report.workers_start_s += time.monotonic() - t_start  # with the visual pass's, if it had any
         queue = list(reversed(jobs))
         inflight: dict[Any, tuple[Any, _Job]] = {}
         idle = list(actors)

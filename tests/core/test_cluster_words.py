@@ -104,3 +104,14 @@ def test_worker_without_a_shipped_speech_model_says_how_to_get_it(tmp_path: Path
         assert "not set up" in got.errors[WRITTEN]
     finally:
         worker.close()
+
+
+def test_words_benchmark_writer_and_table() -> None:
+    from tests.bench.cluster_words import table, words_writer_ceiling
+
+    w = words_writer_ceiling(n_files=3, lines=2)
+    assert w["results_per_s"] > 0 and w["lines_per_s"] > w["results_per_s"]
+    run = {"s_per_file": 3.0, "steady_s_per_file": 2.0, "run_s": 12.0, "workers_start_s": 4.0, "words_lines": 5}
+    fake = {"files": 4, "footage_s": 32.0, "local": run, "ray_1_worker": run, "writer": w}
+    text = table({**fake, "workers_until_writer_bound": 250.0})
+    assert "| Ray, 1 worker | 3.00 | 2.00 | 12.0 | 4.0 | 5 |" in text and "binds at ~250 workers" in text
