@@ -4,15 +4,19 @@ and a worker killed mid-file loses nothing."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.core.speech_helpers import bundled_tiny_en
 from tests.e2e.conftest import cli_env, cli_path, run_cli
+from tests.e2e.library_checks import count_rows
 from tests.synth.screen_text import TextOverlay, write_text_clip
 from tests.synth.speech import have_espeak, write_speech_clip
 from tests.synth.videos import SceneSpec, write_video
@@ -125,3 +129,45 @@ def test_worker_killed_mid_words_file_loses_nothing(
     assert words_rows(home) == local_words
     rerun = index(home, footage, "--cluster", "auto")
     assert rerun["words"]["files"] == 0 and words_rows(home) == local_words
+
+
+def test_driver_killed_mid_words_pass_resumes_to_the_same_rows(
+    footage: Path, visual_home: Path, local_words: dict[str, object], tmp_path: Path
+) -> None:
+    # The kill must land after the first (file, source) result is committed and before the last
+    # (3 files x 2 sources); a run that commits everything between two polls proves nothing and
+    # is tried again.
+    for attempt in range(3):
+        home = _copy(visual_home, tmp_path / f"home{attempt}")
+        if _kill_driver_mid_words(home, footage):
+            break
+    else:
+        pytest.fail("the driver never got killed between its first and its last words commit in 3 tries")
+    summary = index(home, footage, "--cluster", "auto")
+    assert summary["words"]["errors"] == [], summary
+    assert words_rows(home) == local_words
+
+
+def _kill_driver_mid_words(home: Path, footage: Path) -> bool:
+    db = home / "library.sqlite3"
+    proc = subprocess.Popen(
+        [cli_path(), "index", str(footage), *SOURCES, "--cluster", "auto", "--quiet"],
+        env=cli_env(home, REELSEEK_SPEECH_MODEL="tiny.en"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # the local Ray processes die with the driver's session
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            if count_rows(db, "SELECT COUNT(*) FROM words_status") >= 1:
+                break
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            return False
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return 1 <= count_rows(db, "SELECT COUNT(*) FROM words_status") < 6
