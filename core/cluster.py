@@ -2,7 +2,8 @@
 
 Workers (Ray actors, one per CPU slot or GPU of each node) decode and embed whole files and
 send the frames' vectors back; the driver segments and commits them file by file through
-``indexer.commit_embedded``, exactly as a local run does. Ray is imported only here, and only
+``indexer.commit_embedded``, exactly as a local run does; the words pass then reads speech and
+on-screen text on workers too (core/cluster_words.py). Ray is imported only here, and only
 when ``--cluster`` is used (``pip install reelseek[cluster]``).
 
 Failure model: a file is committed only by the driver, once, in one transaction. A worker or
