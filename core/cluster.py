@@ -2,7 +2,8 @@
 
 Workers (Ray actors, one per CPU slot or GPU of each node) decode and embed whole files and
 send the frames' vectors back; the driver segments and commits them file by file through
-``indexer.commit_embedded``, exactly as a local run does. Ray is imported only here, and only
+``indexer.commit_embedded``, exactly as a local run does; the words pass then reads speech and
+on-screen text on workers too (core/cluster_words.py). Ray is imported only here, and only
 when ``--cluster`` is used (``pip install reelseek[cluster]``).
 
 Failure model: a file is committed only by the driver, once, in one transaction. A worker or
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .cluster_worker import EmbeddedFile, EmbedWorker, PathMap
 from .indexer import Indexer, IndexerConfig, commit_embedded
@@ -30,6 +31,7 @@ from .types import IndexProgress, IndexReport
 
 if TYPE_CHECKING:
     from .index import VectorIndex
+    from .models.embedder import Embedder
     from .models.registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ def connect(config: ClusterConfig) -> Any:
         raise ClusterError("--cluster needs Ray: pip install 'reelseek[cluster]'") from None
     if ray.is_initialized():
         return ray
+    _raylet_messages_to_stderr()
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     try:
         if config.address in LOCAL:
@@ -90,6 +93,28 @@ def connect(config: ClusterConfig) -> Any:
     except Exception as e:
         raise ClusterError(f"cannot reach the Ray cluster at {config.address}: {e}") from e
     return ray
+
+
+def _raylet_messages_to_stderr() -> None:
+    """Ray prints its raylet's messages ("A worker died or was killed ...") on stdout, which is
+    the CLI's ``--json`` answer: they go to stderr instead (where its other diagnostics go).
+
+    ``print_to_stdstream`` is Ray's private helper (ray 2.60), looked up by its error listener
+    at each message; without it (another Ray version) nothing changes.
+    """
+    try:
+        from ray._private import worker
+    except ImportError:
+        return
+    original = getattr(worker, "print_to_stdstream", None)
+    if original is None or getattr(original, "reelseek_stderr", False):
+        return
+
+    def to_stderr(data: dict[str, Any], ignore_prefix: bool) -> None:
+        original({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr.reelseek_stderr = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = to_stderr
 
 
 def model_files(spec: ModelSpec, models_dir: Path) -> dict[str, bytes]:
@@ -104,6 +129,63 @@ def model_files(spec: ModelSpec, models_dir: Path) -> dict[str, bytes]:
     if config is not None and config.is_file():
         paths.append(config)
     return {p.name: p.read_bytes() for p in paths if p.suffix in (".json", ".safetensors", ".bin", ".pt", ".pth")}
+
+
+@dataclass(frozen=True)
+class ActorPlan:
+    """Where one worker goes and what it asks Ray for."""
+
+    node_id: str
+    device: str  # "cuda" on a node with GPUs (one worker per GPU), else "cpu"
+    num_cpus: float
+    num_gpus: int
+
+
+def plan_actors(nodes: Sequence[dict[str, Any]], cluster: ClusterConfig, n_files: int) -> list[ActorPlan]:
+    """One worker per GPU of a node that has GPUs, else one per ``cpus_per_worker`` CPUs; dead
+    nodes skipped; at most ``n_files`` (and ``cluster.workers``) in all. ``nodes`` as ``ray.nodes()``."""
+    cap = min(n_files, cluster.workers or n_files)
+    plans: list[ActorPlan] = []
+    for node in nodes:
+        if not node.get("Alive"):
+            continue
+        res = node.get("Resources", {})
+        gpus = int(res.get("GPU", 0))
+        slots = gpus or max(1, int(res.get("CPU", 1) // cluster.cpus_per_worker))
+        device = "cuda" if gpus else "cpu"
+        for _ in range(slots):
+            if len(plans) >= cap:
+                return plans
+            plans.append(ActorPlan(node["NodeID"], device, cluster.cpus_per_worker, 1 if gpus else 0))
+    return plans
+
+
+def start_actors(
+    ray: Any, cls: type, args: Callable[[str], tuple[Any, ...]], n_files: int, cluster: ClusterConfig
+) -> list[Any]:
+    """Start ``cls`` as Ray actors as ``plan_actors`` places them, each built with ``args(device)``,
+    and wait until every one answers (a model that cannot load on the nodes shows now, not file by file)."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    remote = ray.remote(cls)
+    actors = []
+    for plan in plan_actors(ray.nodes(), cluster, n_files):
+        opts: dict[str, Any] = {
+            "max_restarts": 3,  # a killed worker process comes back on its node
+            "num_cpus": plan.num_cpus,
+            "num_gpus": plan.num_gpus,
+            "scheduling_strategy": NodeAffinitySchedulingStrategy(plan.node_id, soft=False),
+        }
+        actors.append(remote.options(**opts).remote(*args(plan.device)))
+    if not actors:
+        raise ClusterError("the Ray cluster has no live node with a free CPU")
+    try:
+        ray.get([a.ping.remote() for a in actors], timeout=300)
+    except Exception as e:
+        for a in actors:
+            ray.kill(a)
+        raise ClusterError(f"the workers could not start: {_short(e)}") from e
+    return actors
 
 
 class ClusterIndexer:
@@ -136,7 +218,9 @@ class ClusterIndexer:
         cancel = cancel or threading.Event()
         t0 = time.monotonic()
         # Byte-identical copies take their donor's vectors here, without a worker.
-        todo = Indexer(self.store, self.vindex, _SpecOnly(self.model_id), self.config)._reuse_copies(files, report)
+        todo = Indexer(self.store, self.vindex, cast("Embedder", _SpecOnly(self.model_id)), self.config)._reuse_copies(
+            files, report
+        )
         by_id = {f.id: f for f in todo}
         state = _State()
         emit = _Emitter(progress, t0, len(todo), report, state)
@@ -195,51 +279,18 @@ class ClusterIndexer:
 
     # -- workers -----------------------------------------------------------------------------------
     def _start_actors(self, ray: Any, n_files: int) -> list[Any]:
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
         # Held for the whole run: a restarted worker re-reads its constructor arguments.
         if getattr(self, "_files_ref", None) is None:
             self._files_ref = ray.put(model_files(self.spec, self.models_dir))
         files = self._files_ref
-        remote = ray.remote(EmbedWorker)
-        actors = []
-        for node in ray.nodes():
-            if not node.get("Alive"):
-                continue
-            res = node.get("Resources", {})
-            gpus = int(res.get("GPU", 0))
-            slots = gpus or max(1, int(res.get("CPU", 1) // self.cluster.cpus_per_worker))
-            for _ in range(slots):
-                if len(actors) >= min(n_files, self.cluster.workers or n_files):
-                    break
-                opts: dict[str, Any] = {
-                    "max_restarts": 3,
-                    "num_cpus": self.cluster.cpus_per_worker,
-                    "num_gpus": 1 if gpus else 0,
-                    "scheduling_strategy": NodeAffinitySchedulingStrategy(node["NodeID"], soft=False),
-                }
-                actors.append(
-                    remote.options(**opts).remote(
-                        files,
-                        self.spec,
-                        "cuda" if gpus else "cpu",
-                        self.config.sample_every,
-                        self.config.max_every,
-                        self.config.batch_size,
-                        self.config.thumb_width,
-                        list(self.cluster.path_map),
-                        max(1, int(self.cluster.cpus_per_worker)),
-                    )
-                )
-        if not actors:
-            raise ClusterError("the Ray cluster has no live node with a free CPU")
-        try:  # surface a model that cannot load on the nodes now, not file by file
-            ray.get([a.ping.remote() for a in actors], timeout=300)
-        except Exception as e:
-            for a in actors:
-                ray.kill(a)
-            raise ClusterError(f"the workers could not start: {_short(e)}") from e
-        return actors
+
+        def args(device: str) -> tuple[Any, ...]:
+            c = self.config
+            threads = max(1, int(self.cluster.cpus_per_worker))
+            paths = list(self.cluster.path_map)
+            return (files, self.spec, device, c.sample_every, c.max_every, c.batch_size, c.thumb_width, paths, threads)
+
+        return start_actors(ray, EmbedWorker, args, n_files, self.cluster)
 
     def _retry(
         self,

@@ -177,8 +177,8 @@ class EmbedWorker:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
-def _fault_for(path: str) -> bool:
-    spec = os.environ.get(FAULT_ENV)
+def _fault_for(path: str, env: str = FAULT_ENV) -> bool:
+    spec = os.environ.get(env)
     if not spec:
         return False
     name, _, marker = spec.partition(":")

@@ -468,7 +468,14 @@ class Library:
             from .words.library_hooks import words_pass
 
             words_pass(
-                self, folder_ids, progress=progress, cancel=cancel, pause=pause, report=report, only=words_sources
+                self,
+                folder_ids,
+                progress=progress,
+                cancel=cancel,
+                pause=pause,
+                report=report,
+                only=words_sources,
+                cluster=cluster,  # speech and on-screen text on the workers too
             )
         if progress and (not todo or words_run):
             # The run ends as the visual pass ended (its file counts), after the words.

@@ -14,6 +14,7 @@ from ..store_words import WordsStore
 from ..types import IndexProgress, IndexReport
 
 if TYPE_CHECKING:
+    from ..cluster import ClusterConfig
     from ..library import Library
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,10 @@ def words_pass(
     pause: threading.Event | None = None,
     report: IndexReport | None = None,
     only: list[str] | None = None,
+    cluster: ClusterConfig | None = None,
 ) -> IndexReport:
     """Read the words of every indexed file under the folders, with the sources the settings name
-    (or ``only`` these)."""
+    (or ``only`` these); with ``cluster``, speech and on-screen text are read on Ray workers."""
     from .pass_ import WordsPass
     from .sources import load_sources
 
@@ -42,6 +44,11 @@ def words_pass(
     wanted = set(folder_ids)
     files = [f for f in lib.store.files(status=DONE) if f.folder_id in wanted]
     try:
+        if cluster is not None:
+            from ..cluster_words import ClusterWordsPass
+
+            runner = ClusterWordsPass(lib.store, sources, lib.paths.models, cluster)
+            return runner.run(files, progress=progress, cancel=cancel, pause=pause, report=report)
         return WordsPass(lib.store, sources).run(files, progress=progress, cancel=cancel, pause=pause, report=report)
     except Exception as e:  # the visual index is committed; a words failure must not undo the run's report
         log.exception("words pass stopped")

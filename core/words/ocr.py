@@ -50,6 +50,7 @@ class ScreenTextSource:
         min_confidence: float = MIN_CONFIDENCE,
         ocr_width: int = OCR_WIDTH,
         threads: int = 0,
+        model_root_dir: str | None = None,
     ) -> None:
         """
         Args:
@@ -59,6 +60,8 @@ class ScreenTextSource:
             min_confidence: boxes scoring below it are dropped as junk.
             ocr_width: frames are scaled to this width (never up) before reading.
             threads: onnxruntime threads; 0 lets it decide.
+            model_root_dir: where rapidocr finds (or else downloads) its models; None: its package
+                folder. Cluster workers get the driver's copies here (core/cluster_words_worker.py).
         """
         if not 0 < sample_every <= min_gap <= max_gap:
             raise ValueError("need 0 < sample_every <= min_gap <= max_gap")
@@ -68,6 +71,7 @@ class ScreenTextSource:
         self.min_confidence = min_confidence
         self.ocr_width = ocr_width
         self.threads = threads
+        self.model_root_dir = model_root_dir
         self._engine: Any = None
         self._lock = threading.Lock()
         self.frames_read = 0  # OCR calls in the last extract (the tests bound it; the benchmark reports it)
@@ -133,6 +137,8 @@ class ScreenTextSource:
                     "Global.use_cls": False,  # footage text is upright; the angle classifier costs ~10%
                     "Det.limit_side_len": DET_SHORT_SIDE,
                 }
+                if self.model_root_dir:
+                    params["Global.model_root_dir"] = self.model_root_dir
                 if self.threads:
                     params["EngineConfig.onnxruntime.intra_op_num_threads"] = self.threads
                     params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from ..store import FileRow, Store
 from ..store_words import WORDS_DONE, WORDS_ERROR, WORDS_NONE, WordsStore
 from ..types import IndexProgress, IndexReport
-from .types import WordSource
+from .types import WordLine, WordSource
 
 log = logging.getLogger(__name__)
 PHASE = "words"
@@ -117,22 +117,42 @@ class WordsPass:
         try:
             lines = src.extract(row.path, cancel)
         except Exception as e:  # every source failure becomes the file's words status, never a crash
-            reason = printable(str(e) or type(e).__name__)
-            log.warning("%s: %s words: %s", row.display, src.name, reason)
             if cancel.is_set():
+                log.warning("%s: %s words: %s", row.display, src.name, e)
                 return
-            # Keep the lines read before (a sidecar broken by a half-finished save should not
-            # wipe what was searchable); the status says what went wrong.
-            self.words.mark_error(row.id, src.name, reason, sig)
-            report.words_errors.append((row.display, f"{src.name}: {reason}"))
+            self.record(row, src.name, sig, None, str(e) or type(e).__name__, report)
             return
         if cancel.is_set():
             return  # a cut-short extraction is partial: leave the old state, redo next run
-        lines = [
+        self.record(row, src.name, sig, lines, None, report)
+
+    def record(
+        self,
+        row: FileRow,
+        source: str,
+        sig: str,
+        lines: Sequence[WordLine] | None,
+        error: str | None,
+        report: IndexReport,
+    ) -> None:
+        """Commit one (file, source) result, its lines or its error, in one transaction.
+
+        The one place words are committed: a local run and a cluster run (core/cluster_words.py,
+        lines read on a worker) go through it, so both end in the same rows.
+        """
+        if error is not None or lines is None:
+            reason = printable(error or "no result")
+            log.warning("%s: %s words: %s", row.display, source, reason)
+            # Keep the lines read before (a sidecar broken by a half-finished save should not
+            # wipe what was searchable); the status says what went wrong.
+            self.words.mark_error(row.id, source, reason, sig)
+            report.words_errors.append((row.display, f"{source}: {reason}"))
+            return
+        kept = [
             dataclasses.replace(ln, text=printable(ln.text)) for ln in lines if ln.text.strip() and ln.end >= ln.start
         ]
-        self.words.replace_lines(row.id, src.name, lines, status=WORDS_DONE if lines else WORDS_NONE, signature=sig)
-        report.words_lines += len(lines)
+        self.words.replace_lines(row.id, source, kept, status=WORDS_DONE if kept else WORDS_NONE, signature=sig)
+        report.words_lines += len(kept)
 
 
 __all__ = ["PHASE", "WORDS_DONE", "WORDS_ERROR", "WORDS_NONE", "WordsPass", "signature"]
