@@ -24,6 +24,7 @@ from .cli_args import (
 )
 from .cli_progress import ProgressBar
 from .errors import EXIT_CODES_HELP, EXIT_USAGE, as_library_error
+from .models.device import DEVICE_CHOICES
 from .timecode import timecode
 from .types import Filters, Query
 
@@ -55,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--home", help="data folder (default: platform data dirs, or $REELSEEK_HOME)")
     p.add_argument("--model", help="model id (default: $REELSEEK_MODEL, settings, or the CPU default)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs (default auto)")
+    p.add_argument("--device", choices=DEVICE_CHOICES, help="where the model runs (default auto)")
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = p.add_subparsers(dest="command", required=True)
 

@@ -15,7 +15,7 @@ import numpy as np
 from . import media
 from .segment import SegmentConfig, segment
 from .store import INDEXING, PENDING, FileRow, NewSegment, Store
-from .types import IndexProgress, IndexReport
+from .types import FINAL_PHASES, IndexPhase, IndexProgress, IndexReport
 
 if TYPE_CHECKING:
     from .index import VectorIndex
@@ -94,7 +94,7 @@ class Indexer:
         tracker = _Progress(todo, t0, progress, report)
         tracker.emit(None)
         if not todo:
-            tracker.emit(None, phase="finished")
+            tracker.emit(None, phase=IndexPhase.FINISHED)
             return report
 
         stop = threading.Event()
@@ -125,7 +125,7 @@ class Indexer:
                     report.cancelled = True
                     break
                 while pause is not None and pause.is_set() and not cancel.is_set():
-                    tracker.emit(None, phase="paused")
+                    tracker.emit(None, phase=IndexPhase.PAUSED)
                     time.sleep(0.1)
                 try:
                     kind, fid, payload = q.get(timeout=0.2)
@@ -174,7 +174,7 @@ class Indexer:
                 self.store.set_status(w.row.id, PENDING)
             self.vindex.save()
         report.elapsed = time.monotonic() - t0
-        tracker.emit(None, phase="cancelled" if report.cancelled else "finished")
+        tracker.emit(None, phase=IndexPhase.CANCELLED if report.cancelled else IndexPhase.FINISHED)
         return report
 
     # -- decoding (worker threads) --------------------------------------------------------------
@@ -375,7 +375,7 @@ class _Progress:
         self.partial_seconds = 0.0
         self.emit(self.current)
 
-    def emit(self, current: str | None, phase: str = "indexing") -> None:
+    def emit(self, current: str | None, phase: IndexPhase = IndexPhase.INDEXING) -> None:
         if current is not None:
             self.current = current
         if self.cb is None:
@@ -390,7 +390,7 @@ class _Progress:
             IndexProgress(
                 files_done=self.done_files,
                 files_total=self.total_files,
-                current=self.current if phase not in ("finished", "cancelled") else None,
+                current=self.current if phase not in FINAL_PHASES else None,
                 video_seconds_done=done,
                 video_seconds_total=max(total, done),
                 elapsed=time.monotonic() - self.t0,

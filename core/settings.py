@@ -53,7 +53,9 @@ class Settings:
         os.replace(tmp, file)
 
     def validate(self) -> None:
-        if self.device not in ("auto", "cpu", "cuda", "mps"):
+        from .models.device import DEVICE_CHOICES
+
+        if self.device not in DEVICE_CHOICES:
             raise ValueError(f"unknown device {self.device!r} (use auto, cpu, cuda or mps)")
         if not 0.1 <= float(self.sample_every) <= 30:
             raise ValueError(f"sample_every must be between 0.1 and 30 seconds, not {self.sample_every}")
