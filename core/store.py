@@ -17,6 +17,7 @@ import numpy as np
 import sqlite_utils
 
 from . import store_collections
+from .store_search import SearchReads
 from .types import DONE, ERROR, INDEXING, OFFLINE, PENDING, STATUSES
 
 if TYPE_CHECKING:
@@ -185,7 +186,7 @@ class StoreNeedsUpgrade(StoreError):
     """Opened read-only, the database still has an older schema (only a writer migrates)."""
 
 
-class Store:
+class Store(SearchReads):
     """All access to the SQLite library file.
 
     One connection per thread (SQLite connections must not be shared across threads); WAL
@@ -688,19 +689,6 @@ class Store:
             vecs = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
             yield ids, vecs
             last = int(rows[-1][0])
-
-    def file_info_for_segments(self, seg_ids: Sequence[int]) -> dict[int, tuple[int, bytes, str, float, int]]:
-        """segment id -> (file id, path key, status, duration, height)."""
-        out: dict[int, tuple[int, bytes, str, float, int]] = {}
-        for chunk in _chunks(list(seg_ids), 500):
-            q = ",".join("?" * len(chunk))
-            for sid, fid, path, status, dur, h in self.conn.execute(
-                f"SELECT s.id, f.id, f.path, f.status, f.duration, f.height FROM segments s "
-                f"JOIN files f ON f.id=s.file_id WHERE s.id IN ({q})",
-                chunk,
-            ):
-                out[int(sid)] = (int(fid), bytes(path), str(status), float(dur), int(h))
-        return out
 
     def file_mtimes(self, file_ids: Sequence[int]) -> dict[int, int]:
         out: dict[int, int] = {}
