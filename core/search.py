@@ -45,7 +45,6 @@ class SearchConfig:
     stage2_segments: int = 96  # best stage-1 segments re-ranked on their frames
     per_file: int = 3  # moments kept per file
     calibration_sample: int = 4000  # frame vectors used as the background for confidence
-    no_match_z: float = 2.5  # legacy (_stands_out without a calibration); see core/calibration.py
     clip_frames: int = 16  # frames sampled from a query clip
     localize: LocalizeConfig = field(default_factory=LocalizeConfig)
 
@@ -387,16 +386,6 @@ def _cap_per_file(moments: list[Moment], per_file: int) -> list[Moment]:
             out.append(m)
             seen[m.file_id] = seen.get(m.file_id, 0) + 1
     return out
-
-
-def _stands_out(
-    score: float, median: float, spread: float, sample_top: float, z_min: float = 2.5, ceiling: float | None = None
-) -> bool:
-    """Whether a score is a good match: its gap above the query's median beats the null-query
-    ceiling (``Searcher.calibration().ceiling``; without one, ``z_min`` spreads stand in)."""
-    from .calibration import GOOD, confidence
-
-    return confidence(score - median, z_min * spread if ceiling is None else ceiling) >= GOOD
 
 
 def _with_confidence(m: Moment, background: float, spread: float, ceiling: float | None = None) -> Moment:

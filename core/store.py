@@ -423,12 +423,6 @@ class Store(SearchReads):
             sql += " WHERE " + " AND ".join(where)
         return [self._file(r) for r in self.conn.execute(sql + " ORDER BY path", args)]
 
-    def files_by_fingerprint(self, fingerprint: str) -> list[FileRow]:
-        rows = self.conn.execute(
-            f"SELECT {_FILE_COLS} FROM files WHERE fingerprint=? ORDER BY id", (fingerprint,)
-        ).fetchall()
-        return [self._file(r) for r in rows]
-
     def donor_by_fingerprint(self, fingerprint: str, model_id: str) -> FileRow | None:
         """One indexed file with this content and segments for the model, or None.
 
@@ -517,10 +511,6 @@ class Store(SearchReads):
         """Files left 'indexing' by a crash go back to 'pending'."""
         with self.transaction() as c:
             return c.execute("UPDATE files SET status='pending' WHERE status=?", (INDEXING,)).rowcount
-
-    def has_status(self, status: str) -> bool:
-        """Whether any file has this status (cheap: stops at the first row)."""
-        return self.conn.execute("SELECT 1 FROM files WHERE status=? LIMIT 1", (status,)).fetchone() is not None
 
     def status_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)

@@ -45,11 +45,13 @@ DEVICES = [(_DEVICE_LABELS[d], d) for d in DEVICE_CHOICES]  # core's list, in co
 def available_models() -> list[tuple[str, str]]:
     """(id, label) of the registry's models; empty when the registry cannot be read."""
     try:
-        from reelseek.core.models import list_models
+        from reelseek.core.models import TEST_MODEL_ID, list_models
     except ImportError:
         return []
     out = []
     for spec in list_models():
+        if spec.id == TEST_MODEL_ID:  # for tests only (set by --model or $REELSEEK_MODEL), not a choice to offer
+            continue
         label = getattr(spec, "label", None) or getattr(spec, "description", None) or spec.id
         out.append((spec.id, f"{spec.id} — {label}" if label != spec.id else spec.id))
     return out

@@ -243,23 +243,6 @@ def load_embedder(
     return emb
 
 
-def create_random_embedder(
-    spec: ModelSpec, *, device: str = "cpu", precision: str = "fp32", batch_size: int | None = None
-) -> Embedder:
-    """An embedder with random weights: same compute as the real model, for speed measurements."""
-    import torch
-
-    dev = pick_device(device)
-    prec = _resolve_precision(precision, dev, spec)
-    model, preprocess, tokenizer = _create(spec, None, dev)
-    emb = Embedder(
-        spec, model, tokenizer, preprocess, device=dev, dtype="float32", batch_size=batch_size or 16, weights=None
-    )
-    if prec != "float32":
-        _set_dtype(emb, emb._model.to(getattr(torch, prec)), prec)
-    return emb
-
-
 def _resolve_precision(precision: str, device: str, spec: ModelSpec) -> str:
     p = PRECISIONS.get((precision or "auto").strip().lower())
     if p is None:
