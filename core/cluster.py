@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .cluster_worker import EmbeddedFile, EmbedWorker, PathMap
 from .indexer import Indexer, IndexerConfig, commit_embedded
@@ -30,6 +30,7 @@ from .types import FINAL_PHASES, IndexPhase, IndexProgress, IndexReport
 
 if TYPE_CHECKING:
     from .index import VectorIndex
+    from .models.embedder import Embedder
     from .models.registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,8 @@ class ClusterIndexer:
         cancel = cancel or threading.Event()
         t0 = time.monotonic()
         # Byte-identical copies take their donor's vectors here, without a worker.
-        todo = Indexer(self.store, self.vindex, _SpecOnly(self.model_id), self.config)._reuse_copies(files, report)
+        spec_only = cast("Embedder", _SpecOnly(self.model_id))  # _reuse_copies reads only model_id
+        todo = Indexer(self.store, self.vindex, spec_only, self.config)._reuse_copies(files, report)
         by_id = {f.id: f for f in todo}
         state = _State()
         emit = _Emitter(progress, t0, len(todo), report, state)
@@ -202,7 +204,7 @@ class ClusterIndexer:
             self._files_ref = ray.put(model_files(self.spec, self.models_dir))
         files = self._files_ref
         remote = ray.remote(EmbedWorker)
-        actors = []
+        actors: list[Any] = []  # ray actor handles (ray has no types for remote classes)
         for node in ray.nodes():
             if not node.get("Alive"):
                 continue

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -241,7 +242,7 @@ class Indexer:
     def _decode_file(self, row: FileRow, q: queue.Queue[tuple[str, int, object]], stop: threading.Event) -> None:
         path = row.path
         try:
-            info = media.probe(path)
+            info = media.probe(Path(path))
         except media.MediaError as e:
             _put(q, (_FAIL, row.id, str(e)), stop)
             return
@@ -254,7 +255,7 @@ class Indexer:
         chunk: list[media.SampledFrame] = []
         try:
             for frame in media.sample_frames(
-                path,
+                Path(path),
                 every=self.config.sample_every,
                 size=self.embedder.image_size,
                 thumb_width=self.config.thumb_width,

@@ -20,11 +20,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from .media_decode import SampledFrame, TruncatedMediaError
 from .media_frames import encode_jpeg, load_image, read_frame, thumbnail_jpeg, to_model_input
 from .media_io import MediaError
 from .media_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_candidate
 from .media_probe import ProbeInfo, probe
-from .media_sampling import STRATEGIES, SampledFrame, TruncatedMediaError, sample
+from .media_sampling import STRATEGIES, sample
 
 __all__ = [
     "IMAGE_EXTENSIONS",

@@ -118,7 +118,8 @@ class Decoder:
         pts = frame.pts if frame.pts is not None else frame.dts
         if pts is None:  # no timestamps at all: count frames at the nominal rate
             return self.last_t + self.frame_dur if self.frames else 0.0
-        return (pts - self.origin) * self.tb
+        t: float = (pts - self.origin) * self.tb
+        return t
 
     def send(self, packet: Any | None, skip: str = "DEFAULT") -> Iterator[tuple[float, Any]]:
         import av

@@ -275,20 +275,20 @@ def _duration(container: Any, stream: Any, tb: Fraction, origin: int, stats: _Pa
         stream_start = float(origin * tb) if stream.start_time is not None else 0.0
         if "matroska" in container.format.name:
             # Matroska's segment duration counts from timestamp 0, not from the first frame.
-            return max(0.0, total - stream_start)
+            return max(0.0, float(total - stream_start))
         container_start = container.start_time / 1_000_000 if container.start_time is not None else 0.0
-        return max(0.0, total - max(0.0, stream_start - container_start))
+        return max(0.0, float(total - max(0.0, stream_start - container_start)))
     return stats.end  # no header duration: at least what was read (all of it when stats.eof)
 
 
 def _start_offset(container: Any, stream: Any, tb: Fraction) -> float:
     if stream.start_time is None or container.start_time is None:
         return 0.0
-    return max(0.0, round(float(stream.start_time * tb) - container.start_time / 1_000_000, 6))
+    return max(0.0, round(float(stream.start_time * tb) - float(container.start_time) / 1_000_000, 6))
 
 
 def _container_name(container: Any, path: Path) -> str:
-    names = container.format.name.split(",")
+    names: list[str] = container.format.name.split(",")
     ext = Path(path).suffix.lower().lstrip(".")
     if ext in names:
         return ext

@@ -296,7 +296,7 @@ class _Sampler:
                     continue
                 t = self.packet_time(packet)
                 early = t is not None and t < target - 0.5 * self.frame_dur
-                if early and self.info.intra_only and t < target - 1.5 * self.frame_dur:
+                if early and t is not None and self.info.intra_only and t < target - 1.5 * self.frame_dur:
                     continue  # every packet decodes alone: skip straight to the wanted one
                 yield from self.decoder.send(packet, "NONREF" if early else "DEFAULT")
                 if self.picker.k > k_before:

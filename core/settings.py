@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 SETTINGS_VERSION = 1
 
@@ -37,7 +38,8 @@ class Settings:
             return cls()
         raw = _migrate(raw)
         known = {f.name for f in fields(cls)}
-        s = cls(**{k: v for k, v in raw.items() if k in known})
+        values: dict[str, Any] = {k: v for k, v in raw.items() if k in known}  # validate() checks them
+        s = cls(**values)
         try:
             s.validate()
         except (ValueError, TypeError):
