@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from . import store_collections, takes
 from .errors import REPAIR_HINT, LibraryDamaged, LibraryError, ReadOnlyHome, as_library_error
 from .lock import WriterLock
-from .media_timecode import SourceTimecode
+from .media.timecode import SourceTimecode
 from .paths import DataPaths, data_paths
 from .selects import Collections
 from .settings import Settings

@@ -21,7 +21,7 @@ from .store_search import SearchReads
 from .types import DONE, ERROR, INDEXING, OFFLINE, PENDING, STATUSES
 
 if TYPE_CHECKING:
-    from .media_timecode import SourceTimecode
+    from .media.timecode import SourceTimecode
 
 SCHEMA_VERSION = 4
 

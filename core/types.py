@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .media_timecode import SourceTimecode
+from .media.timecode import SourceTimecode
 from .timecode import SourceClock
 
 # File status values stored in the `files` table.

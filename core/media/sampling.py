@@ -25,8 +25,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .media_decode import Decoder, Picker, SampledFrame, TooManyErrors, TruncatedMediaError
-from .media_io import (
+from .decode import Decoder, Picker, SampledFrame, TooManyErrors, TruncatedMediaError
+from .io import (
     FrameConverter,
     MediaError,
     av_error_text,
@@ -37,7 +37,7 @@ from .media_io import (
 )
 
 if TYPE_CHECKING:
-    from .media_probe import ProbeInfo
+    from .probing import ProbeInfo
 
 STRATEGIES = ("keyframes", "sequential", "seek")
 
@@ -350,7 +350,7 @@ def sample(
     threads: int,
 ) -> Iterator[SampledFrame]:
     """Run one strategy over one file (see media.sample_frames for the contract)."""
-    from .media_io import open_input
+    from .io import open_input
 
     container = open_input(path)
     try:

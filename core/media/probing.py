@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .media_io import (
+from .io import (
     MediaError,
     av_error_text,
     configure_decoder,
@@ -19,7 +19,7 @@ from .media_io import (
     stream_sar,
     video_stream,
 )
-from .media_timecode import SourceTimecode, read_source_timecode
+from .timecode import SourceTimecode, read_source_timecode
 
 # Probe reads packets from the start of the file until it has seen this much (cheap: no decoding).
 _PROBE_MAX_SECONDS = 60.0
@@ -55,7 +55,7 @@ class ProbeInfo:
     # starts earlier, edit lists). Times here count from the first video frame; add this to
     # seek a player whose clock counts from the container start.
     start_offset: float = 0.0
-    # Start timecode tag, exact rational frame rate, drop-frame and VFR flags (see media_timecode).
+    # Start timecode tag, exact rational frame rate, drop-frame and VFR flags (see media/timecode.py).
     source_tc: SourceTimecode = field(default_factory=SourceTimecode)
 
 

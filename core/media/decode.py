@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .media_io import MediaError, av_error_text
+from .io import MediaError, av_error_text
 
 # Decoding a corrupt file gives up after this many failed packets (never hang, never spin).
 MAX_DECODE_ERRORS = 48
