@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import cli_confidence, cli_doctor, cli_like
 from .cli_args import (
@@ -24,8 +25,12 @@ from .cli_args import (
 )
 from .cli_progress import ProgressBar
 from .errors import EXIT_CODES_HELP, EXIT_USAGE, as_library_error
+from .models.device import DEVICE_CHOICES
 from .timecode import timecode
 from .types import Filters, Query
+
+if TYPE_CHECKING:
+    from .library import Library
 
 
 def _duration(text: str) -> float:
@@ -55,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--home", help="data folder (default: platform data dirs, or $REELSEEK_HOME)")
     p.add_argument("--model", help="model id (default: $REELSEEK_MODEL, settings, or the CPU default)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs (default auto)")
+    p.add_argument("--device", choices=DEVICE_CHOICES, help="where the model runs (default auto)")
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -185,7 +190,7 @@ def _wait_options(parser: argparse.ArgumentParser) -> None:
 def _wait_seconds(args: argparse.Namespace) -> float | None:
     """How long a writer waits for the writer lock: 0 (say who holds it and exit 3) by default."""
     if getattr(args, "wait_max", None) is not None:
-        return max(0.0, args.wait_max)
+        return max(0.0, float(args.wait_max))
     return None if getattr(args, "wait", False) else 0.0
 
 
@@ -298,8 +303,8 @@ def cmd_index(args: argparse.Namespace) -> int:
                 else ""
             )
         )
-        for p, e in report.errors:
-            print(f"  error: {p}: {e}")
+        for p, err in report.errors:
+            print(f"  error: {p}: {err}")
         if report.words_files or report.words_errors:
             print(f"words: read {report.words_files} file(s), {report.words_lines} line(s)")
             for path, reason in report.words_errors:
@@ -470,13 +475,13 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"new model {sw['target']} {sw['percent']}% ({sw['covered']}/{sw['total']} files); "
             f"searches use {sw['serving']} until it covers the library (run `reelseek-cli index`)"
         )
-    for m in sw.get("prunable", []):  # type: ignore[attr-defined]
-        print(f"old vectors: {m} ({sw['vectors'][m]} segments; `reelseek-cli models prune {m}` removes them)")  # type: ignore[index]
+    for m in sw.get("prunable", []):
+        print(f"old vectors: {m} ({sw['vectors'][m]} segments; `reelseek-cli models prune {m}` removes them)")
     print("files: " + ", ".join(f"{k} {v}" for k, v in st.counts.items()))
     words = st.words or {}
-    for source, counts in sorted(words.get("counts", {}).items()):  # type: ignore[attr-defined]
+    for source, counts in sorted(words.get("counts", {}).items()):
         print(f"words {source}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    for w in words.get("errors", []):  # type: ignore[attr-defined]
+    for w in words.get("errors", []):
         print(f"words error: {w['path']}: {w['source']}: {w['error']}")
     for text in cli_confidence.status_lines(st.calibration):
         print(text)
@@ -487,7 +492,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _calibration(lib) -> dict[str, object] | None:  # type: ignore[no-untyped-def]
+def _calibration(lib: Library) -> dict[str, object] | None:
     """The search model's calibration, computed now if none is saved (status must not fail on it)."""
     from .models import ModelError
 

@@ -22,7 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("--repair", action="store_true", help="fix what the check finds")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    return p
+    parser: argparse.ArgumentParser = p
+    return parser
 
 
 def run(args: argparse.Namespace) -> int:

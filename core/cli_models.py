@@ -29,9 +29,10 @@ def add_parsers(models_sub: argparse._SubParsersAction) -> None:  # type: ignore
 
 def run(args: argparse.Namespace) -> int:
     from .errors import EXIT_USAGE
-    from .library import MODEL_ENV, Library, LibraryError
+    from .library import Library, LibraryError
     from .model_switch import prune_model, use_model
     from .models import ModelError
+    from .models.registry import MODEL_ENV
 
     wait = max(0.0, args.wait_max) if args.wait_max is not None else (None if args.wait else 0.0)
     try:

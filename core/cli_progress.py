@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .timecode import timecode
-from .types import IndexProgress
+from .types import FINAL_PHASES, IndexPhase, IndexProgress
 
 _TTY_EVERY = 0.2  # seconds between redraws on a terminal
 _LOG_EVERY = 5.0  # seconds between lines when stderr is a file or a pipe (CI logs stay short)
@@ -94,7 +94,7 @@ class ProgressBar:
         if self._done:
             return
         now = self._clock()
-        final = p.phase in ("finished", "cancelled")
+        final = p.phase in FINAL_PHASES
         every = _TTY_EVERY if self.tty else _LOG_EVERY
         if not final and self._last is not None and now - self._last < every:
             return
@@ -134,7 +134,7 @@ class ProgressBar:
             "nodes": "nodes:" + "".join(f" {n} {r:.1f}" for n, r in p.nodes) if p.nodes else "",
         }
         name = Path(p.current).name if p.current else ""
-        tail = name if p.phase == "indexing" else (f"{p.phase} {name}" if name else p.phase)
+        tail = name if p.phase == IndexPhase.INDEXING else (f"{p.phase} {name}" if name else p.phase)
         # The fields that give way first on a narrow terminal, most dispensable first.
         for drop in (None, "nodes", "rate", "pct", "bar", "switch", "eta"):
             if drop:

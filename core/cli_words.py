@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
 def render(lines: list[LineHit], fmt: str) -> str:
     """The lines as plain text, SRT, WebVTT (written by pysubs2) or JSON."""
-    from .cli import timecode
+    from .timecode import timecode
 
     if fmt == "json":
         return (

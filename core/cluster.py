@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .cluster_worker import EmbeddedFile, EmbedWorker, PathMap
 from .indexer import Indexer, IndexerConfig, commit_embedded
 from .store import INDEXING, PENDING, FileRow, Store
-from .types import IndexProgress, IndexReport
+from .types import FINAL_PHASES, IndexPhase, IndexProgress, IndexReport
 
 if TYPE_CHECKING:
     from .index import VectorIndex
@@ -218,14 +218,13 @@ class ClusterIndexer:
         cancel = cancel or threading.Event()
         t0 = time.monotonic()
         # Byte-identical copies take their donor's vectors here, without a worker.
-        todo = Indexer(self.store, self.vindex, cast("Embedder", _SpecOnly(self.model_id)), self.config)._reuse_copies(
-            files, report
-        )
+        spec_only = cast("Embedder", _SpecOnly(self.model_id))  # _reuse_copies reads only model_id
+        todo = Indexer(self.store, self.vindex, spec_only, self.config)._reuse_copies(files, report)
         by_id = {f.id: f for f in todo}
         state = _State()
         emit = _Emitter(progress, t0, len(todo), report, state)
         if not todo:
-            emit(None, "finished")
+            emit(None, IndexPhase.FINISHED)
             return report
         ray = connect(self.cluster)
         t_start = time.monotonic()
@@ -245,10 +244,10 @@ class ClusterIndexer:
                     actor = idle.pop()
                     self.store.set_status(row.id, INDEXING)
                     inflight[actor.embed.remote(row.id, row.path)] = (actor, row)
-                    emit(row.display, "indexing")
+                    emit(row.display, IndexPhase.INDEXING)
                 if not inflight:
                     if paused:
-                        emit(None, "paused")
+                        emit(None, IndexPhase.PAUSED)
                         time.sleep(0.1)
                         continue
                     break  # no worker left: what is queued stays pending
@@ -262,7 +261,7 @@ class ClusterIndexer:
                         continue
                     idle.append(actor)
                     self._commit(by_id[result.file_id], result, state, report)
-                    emit(None, "indexing")
+                    emit(None, IndexPhase.INDEXING)
         finally:
             for ref, (_, row) in inflight.items():
                 ray.cancel(ref, force=True)
@@ -274,7 +273,7 @@ class ClusterIndexer:
                 ray.kill(a)
             self.vindex.save(self.store.generation(self.model_id))
         report.elapsed = time.monotonic() - t0
-        emit(None, "cancelled" if report.cancelled else "finished")
+        emit(None, IndexPhase.CANCELLED if report.cancelled else IndexPhase.FINISHED)
         return report
 
     # -- workers -----------------------------------------------------------------------------------
@@ -370,7 +369,7 @@ class _Emitter:
         self.cb, self.t0, self.total, self.report, self.state = cb, t0, total, report, state
         self.current: str | None = None
 
-    def __call__(self, current: str | None, phase: str) -> None:
+    def __call__(self, current: str | None, phase: IndexPhase) -> None:
         if current is not None:
             self.current = current
         if self.cb is None:
@@ -384,7 +383,7 @@ class _Emitter:
             IndexProgress(
                 files_done=len(self.state.committed),
                 files_total=self.total,
-                current=self.current if phase not in ("finished", "cancelled") else None,
+                current=self.current if phase not in FINAL_PHASES else None,
                 video_seconds_done=done,
                 video_seconds_total=done * self.total / max(1, len(self.state.committed)),
                 elapsed=elapsed,

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .media_timecode import SourceTimecode
+from .media.timecode import SourceTimecode
 from .store import display_path, path_key
 from .timecode import Rate, format_tc, frames_to_seconds, seconds_to_frames
 

@@ -133,10 +133,11 @@ def _samples(parent: ET.Element, rate: Rate, w: int, h: int, *, sequence: bool =
         video = ET.SubElement(media, "video")
     holder = video
     if sequence:
-        holder = video.find("format")
-        if holder is None:
-            holder = ET.Element("format")
-            video.insert(0, holder)
+        fmt = video.find("format")
+        if fmt is None:
+            fmt = ET.Element("format")
+            video.insert(0, fmt)
+        holder = fmt
     sc = holder.find("samplecharacteristics")
     if sc is None:
         sc = ET.SubElement(holder, "samplecharacteristics")

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from . import media
 from .segment import SegmentConfig, segment
 from .store import INDEXING, PENDING, FileRow, NewSegment, Store
-from .types import IndexProgress, IndexReport
+from .types import FINAL_PHASES, IndexPhase, IndexProgress, IndexReport
 
 if TYPE_CHECKING:
     from .index import VectorIndex
@@ -50,8 +51,21 @@ class _FileWork:
     queued: int = 0  # frames waiting in the encoder buffer
 
 
-# Items the decoders put on the queue.
-_START, _FRAMES, _END, _FAIL = "start", "frames", "end", "fail"
+# Items the decoders put on the queue; _DONE: a decoder thread has no more files.
+_START, _FRAMES, _END, _FAIL, _DONE = "start", "frames", "end", "fail", "done"
+
+
+@dataclass
+class _Run:
+    """What one ``Indexer.run`` loop carries between decoder messages."""
+
+    by_id: dict[int, FileRow]
+    tracker: _Progress
+    report: IndexReport
+    work: dict[int, _FileWork] = field(default_factory=dict)
+    buffer: list[tuple[int, media.SampledFrame]] = field(default_factory=list)  # frames waiting for the encoder
+    finished_workers: int = 0
+    last_save: float = field(default_factory=time.monotonic)
 
 
 class Indexer:
@@ -94,11 +108,39 @@ class Indexer:
         tracker = _Progress(todo, t0, progress, report)
         tracker.emit(None)
         if not todo:
-            tracker.emit(None, phase="finished")
+            tracker.emit(None, phase=IndexPhase.FINISHED)
             return report
 
         stop = threading.Event()
         q: queue.Queue[tuple[str, int, object]] = queue.Queue(maxsize=self.config.queue_batches)
+        workers = self._start_decoders(todo, q, stop)
+        run = _Run(by_id=by_id, tracker=tracker, report=report)
+        try:
+            while run.finished_workers < len(workers):
+                if cancel.is_set():
+                    report.cancelled = True
+                    break
+                self._wait_while_paused(pause, cancel, tracker)
+                try:
+                    kind, fid, payload = q.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                if kind == _DONE:
+                    run.finished_workers += 1
+                    continue
+                self._on_message(run, kind, fid, payload)
+                self._commit_ended(run)
+                self._save_now_and_then(run)
+        finally:
+            self._stop_decoders(workers, q, stop, run.work)
+        report.elapsed = time.monotonic() - t0
+        tracker.emit(None, phase=IndexPhase.CANCELLED if report.cancelled else IndexPhase.FINISHED)
+        return report
+
+    # -- the run loop's steps (the caller's thread) -----------------------------------------------
+    def _start_decoders(
+        self, todo: list[FileRow], q: queue.Queue[tuple[str, int, object]], stop: threading.Event
+    ) -> list[threading.Thread]:
         pending_iter = iter(todo)
         lock = threading.Lock()
 
@@ -114,68 +156,72 @@ class Indexer:
         ]
         for w in workers:
             w.start()
+        return workers
 
-        work: dict[int, _FileWork] = {}
-        buffer: list[tuple[int, media.SampledFrame]] = []
-        finished_workers = 0
-        last_save = time.monotonic()
-        try:
-            while finished_workers < len(workers):
-                if cancel.is_set():
-                    report.cancelled = True
-                    break
-                while pause is not None and pause.is_set() and not cancel.is_set():
-                    tracker.emit(None, phase="paused")
-                    time.sleep(0.1)
-                try:
-                    kind, fid, payload = q.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                if kind == "done":
-                    finished_workers += 1
-                    continue
-                if kind == _START:
-                    row = by_id[fid]
-                    work[fid] = _FileWork(row=row, info=payload)  # type: ignore[arg-type]
-                    self.store.set_status(fid, INDEXING)
-                    tracker.emit(row.display)
-                elif kind == _FRAMES:
-                    frames: list[media.SampledFrame] = payload  # type: ignore[assignment]
-                    buffer.extend((fid, f) for f in frames)
-                    work[fid].queued += len(frames)
-                    if len(buffer) >= self.config.batch_size:
-                        self._encode(buffer, work)
-                        buffer = []
-                        tracker.frames_done(work)
-                elif kind == _FAIL:
-                    w = work.setdefault(fid, _FileWork(row=by_id[fid]))
-                    w.error, w.ended = str(payload), True
-                elif kind == _END:
-                    work[fid].ended = True
-                # A file can be committed once it has ended and none of its frames wait.
-                for w in [w for w in work.values() if w.ended]:
-                    if w.error is None and w.queued:
-                        self._encode(buffer, work)
-                        buffer = []
-                    self._finish(w, report)
-                    del work[w.row.id]
-                    tracker.file_done(w)
-                if time.monotonic() - last_save > self.config.save_every_s:
-                    self.vindex.save()
-                    last_save = time.monotonic()
-        finally:
-            stop.set()
-            _drain(q)
-            for w in workers:
-                w.join(timeout=10)
-                _drain(q)
-            # Files cut short by cancel (or a crash of this thread) are redone next time.
-            for w in work.values():
-                self.store.set_status(w.row.id, PENDING)
+    @staticmethod
+    def _wait_while_paused(pause: threading.Event | None, cancel: threading.Event, tracker: _Progress) -> None:
+        while pause is not None and pause.is_set() and not cancel.is_set():
+            tracker.emit(None, phase=IndexPhase.PAUSED)
+            time.sleep(0.1)
+
+    def _on_message(self, run: _Run, kind: str, fid: int, payload: object) -> None:
+        """One decoder message, by kind: a file starts, brings frames, fails or ends."""
+        if kind == _START:
+            self._on_start(run, fid, payload)
+        elif kind == _FRAMES:
+            self._on_frames(run, fid, payload)
+        elif kind == _FAIL:
+            w = run.work.setdefault(fid, _FileWork(row=run.by_id[fid]))
+            w.error, w.ended = str(payload), True
+        elif kind == _END:
+            run.work[fid].ended = True
+
+    def _on_start(self, run: _Run, fid: int, payload: object) -> None:
+        row = run.by_id[fid]
+        run.work[fid] = _FileWork(row=row, info=payload)  # type: ignore[arg-type]
+        self.store.set_status(fid, INDEXING)
+        run.tracker.emit(row.display)
+
+    def _on_frames(self, run: _Run, fid: int, payload: object) -> None:
+        frames: list[media.SampledFrame] = payload  # type: ignore[assignment]
+        run.buffer.extend((fid, f) for f in frames)
+        run.work[fid].queued += len(frames)
+        if len(run.buffer) >= self.config.batch_size:
+            self._encode(run.buffer, run.work)
+            run.buffer = []
+            run.tracker.frames_done(run.work)
+
+    def _commit_ended(self, run: _Run) -> None:
+        # A file can be committed once it has ended and none of its frames wait.
+        for w in [w for w in run.work.values() if w.ended]:
+            if w.error is None and w.queued:
+                self._encode(run.buffer, run.work)
+                run.buffer = []
+            self._finish(w, run.report)
+            del run.work[w.row.id]
+            run.tracker.file_done(w)
+
+    def _save_now_and_then(self, run: _Run) -> None:
+        if time.monotonic() - run.last_save > self.config.save_every_s:
             self.vindex.save()
-        report.elapsed = time.monotonic() - t0
-        tracker.emit(None, phase="cancelled" if report.cancelled else "finished")
-        return report
+            run.last_save = time.monotonic()
+
+    def _stop_decoders(
+        self,
+        workers: list[threading.Thread],
+        q: queue.Queue[tuple[str, int, object]],
+        stop: threading.Event,
+        work: dict[int, _FileWork],
+    ) -> None:
+        stop.set()
+        _drain(q)
+        for w in workers:
+            w.join(timeout=10)
+            _drain(q)
+        # Files cut short by cancel (or a crash of this thread) are redone next time.
+        for fw in work.values():
+            self.store.set_status(fw.row.id, PENDING)
+        self.vindex.save()
 
     # -- decoding (worker threads) --------------------------------------------------------------
     def _decode_loop(
@@ -191,12 +237,12 @@ class Indexer:
                     break
                 self._decode_file(row, q, stop)
         finally:
-            _put(q, ("done", -1, None), stop, force=True)
+            _put(q, (_DONE, -1, None), stop, force=True)
 
     def _decode_file(self, row: FileRow, q: queue.Queue[tuple[str, int, object]], stop: threading.Event) -> None:
         path = row.path
         try:
-            info = media.probe(path)
+            info = media.probe(Path(path))
         except media.MediaError as e:
             _put(q, (_FAIL, row.id, str(e)), stop)
             return
@@ -209,7 +255,7 @@ class Indexer:
         chunk: list[media.SampledFrame] = []
         try:
             for frame in media.sample_frames(
-                path,
+                Path(path),
                 every=self.config.sample_every,
                 size=self.embedder.image_size,
                 thumb_width=self.config.thumb_width,
@@ -375,7 +421,7 @@ class _Progress:
         self.partial_seconds = 0.0
         self.emit(self.current)
 
-    def emit(self, current: str | None, phase: str = "indexing") -> None:
+    def emit(self, current: str | None, phase: IndexPhase = IndexPhase.INDEXING) -> None:
         if current is not None:
             self.current = current
         if self.cb is None:
@@ -390,7 +436,7 @@ class _Progress:
             IndexProgress(
                 files_done=self.done_files,
                 files_total=self.total_files,
-                current=self.current if phase not in ("finished", "cancelled") else None,
+                current=self.current if phase not in FINAL_PHASES else None,
                 video_seconds_done=done,
                 video_seconds_total=max(total, done),
                 elapsed=time.monotonic() - self.t0,

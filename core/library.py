@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 from . import store_collections, takes
 from .errors import REPAIR_HINT, LibraryDamaged, LibraryError, ReadOnlyHome, as_library_error
 from .lock import WriterLock
-from .media_timecode import SourceTimecode
+from .media.timecode import SourceTimecode
 from .paths import DataPaths, data_paths
 from .selects import Collections
 from .settings import Settings
 from .store import DONE, OFFLINE, PENDING, Store, StoreError, StoreNeedsUpgrade
-from .types import Filters, IndexProgress, IndexReport, LibraryStatus, Moment, Query, SearchResult
+from .types import Filters, IndexPhase, IndexProgress, IndexReport, LibraryStatus, Moment, Query, SearchResult
 
 if TYPE_CHECKING:
     from .cluster import ClusterConfig
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from .search import Searcher
 
 log = logging.getLogger(__name__)
-MODEL_ENV = "REELSEEK_MODEL"
 
 
 __all__ = ["FileInfo", "FolderInfo", "Library", "LibraryDamaged", "LibraryError"]
@@ -197,9 +196,9 @@ class Library:
         self.settings.save(self.paths.settings_file)
 
     def model_id(self) -> str:
-        from .models import DEFAULT_MODEL_ID
+        from .models.registry import chosen_model_id
 
-        return self._model_override or os.environ.get(MODEL_ENV) or self.settings.model_id or DEFAULT_MODEL_ID
+        return chosen_model_id(self._model_override, self.settings.model_id)
 
     def device(self) -> str:
         return self._device_override or self.settings.device or "auto"
@@ -411,7 +410,7 @@ class Library:
 
         report = IndexReport()
         if progress:
-            progress(IndexProgress(0, 0, None, 0.0, 0.0, 0.0, phase="scanning"))
+            progress(IndexProgress(0, 0, None, 0.0, 0.0, 0.0, phase=IndexPhase.SCANNING))
         folder_ids = set(self._scan(paths, report, cancel))
         mid = self.model_id()
         self.store.reset_interrupted()
@@ -480,7 +479,8 @@ class Library:
         if progress and (not todo or words_run):
             # The run ends as the visual pass ended (its file counts), after the words.
             final = last[0] if last else IndexProgress(0, 0, None, 0.0, 0.0, 0.0)
-            progress(dataclasses.replace(final, current=None, phase="cancelled" if report.cancelled else "finished"))
+            end = IndexPhase.CANCELLED if report.cancelled else IndexPhase.FINISHED
+            progress(dataclasses.replace(final, current=None, phase=end))
         return report
 
     def _backup(self) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from .moments import LocalizeConfig, edges_for, localize
 from .store import OFFLINE, SegmentRow, Store, display_path, fs_path, path_key
+from .store_search import Candidate, SegmentFile
 from .types import Filters, Moment, Query, SearchResult
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ class SearchConfig:
     stage2_segments: int = 96  # best stage-1 segments re-ranked on their frames
     per_file: int = 3  # moments kept per file
     calibration_sample: int = 4000  # frame vectors used as the background for confidence
-    no_match_z: float = 2.5  # legacy (_stands_out without a calibration); see core/calibration.py
     clip_frames: int = 16  # frames sampled from a query clip
     localize: LocalizeConfig = field(default_factory=LocalizeConfig)
 
@@ -234,16 +234,16 @@ class Searcher:
     def _sample_size(self) -> int:
         return len(self._background_sample())
 
-    def _stage1(self, q: np.ndarray, filters: Filters, k: int) -> list[tuple[int, float, tuple]]:
+    def _stage1(self, q: np.ndarray, filters: Filters, k: int) -> list[Candidate]:
         """Top segments that pass the filters; over-fetches until enough pass (no lost recall)."""
         total = len(self.vindex)
         want = k
         while True:
             keys, sims = self.vindex.search(q, want)
             info = self.store.file_info_for_segments(keys.tolist())
-            mtimes = self.store.file_mtimes([v[0] for v in info.values()]) if _needs_mtime(filters) else {}
+            mtimes = self.store.file_mtimes([v.file_id for v in info.values()]) if _needs_mtime(filters) else {}
             out = [
-                (int(sid), float(sim), info[int(sid)])
+                Candidate(int(sid), float(sim), info[int(sid)])
                 for sid, sim in zip(keys.tolist(), sims.tolist(), strict=True)
                 if int(sid) in info and _passes(info[int(sid)], filters, mtimes)
             ]
@@ -251,37 +251,38 @@ class Searcher:
                 return out
             want = min(total, want * 4)
 
-    def _single_stage(self, candidates: list[tuple[int, float, tuple]]) -> list[Moment]:
-        segs = {s.id: s for s in self.store.segments_by_ids([c[0] for c in candidates])}
+    def _single_stage(self, candidates: list[Candidate]) -> list[Moment]:
+        segs = {s.id: s for s in self.store.segments_by_ids([c.segment_id for c in candidates])}
         out = []
-        for sid, sim, (fid, key, status, dur, _h) in candidates:
-            s = segs.get(sid)
+        for c in candidates:
+            s = segs.get(c.segment_id)
             if s is None:
                 continue
+            f = c.file
             out.append(
                 Moment(
-                    fs_path(key),
-                    fid,
+                    fs_path(f.key),
+                    f.file_id,
                     s.start,
                     s.end,
-                    sim,
+                    c.similarity,
                     s.best_time,
-                    offline=status == OFFLINE,
-                    duration=dur,
+                    offline=f.status == OFFLINE,
+                    duration=f.duration,
                 )
             )
         return out
 
-    def _stage2(self, q: np.ndarray, candidates: list[tuple[int, float, tuple]], background: float) -> list[Moment]:
+    def _stage2(self, q: np.ndarray, candidates: list[Candidate], background: float) -> list[Moment]:
         if not candidates:
             return []
         by_file: dict[int, dict[int, SegmentRow]] = {}
-        meta: dict[int, tuple] = {}
-        cand_segs = self.store.segments_by_ids([c[0] for c in candidates])
+        meta: dict[int, SegmentFile] = {}
+        cand_segs = self.store.segments_by_ids([c.segment_id for c in candidates])
         for s in cand_segs:
             by_file.setdefault(s.file_id, {})[s.id] = s
-        for _sid, _sim, info in candidates:
-            meta[info[0]] = info
+        for c in candidates:
+            meta[c.file.file_id] = c.file
         # Neighbours let a moment that straddles a segment boundary grow across it.
         for fid, segs in list(by_file.items()):
             if len(segs) <= 4:
@@ -296,7 +297,7 @@ class Searcher:
         q32 = q.astype(np.float32)
         moments: list[Moment] = []
         for fid, segs in by_file.items():
-            _fid, key, status, duration, _h = meta[fid]
+            file = meta[fid]
             for run in _runs(sorted(segs.values(), key=lambda s: s.start)):
                 times = np.concatenate([s.times for s in run]).astype(np.float64)
                 if len(times) == 0:
@@ -307,14 +308,14 @@ class Searcher:
                 for f in localize(times, scores, edges, background, self.config.localize):
                     moments.append(
                         Moment(
-                            fs_path(key),
+                            fs_path(file.key),
                             fid,
                             f.start,
                             f.end,
                             f.score,
                             f.best_time,
-                            offline=status == OFFLINE,
-                            duration=duration,
+                            offline=file.status == OFFLINE,
+                            duration=file.duration,
                         )
                     )
         moments.sort(key=lambda m: m.score, reverse=True)
@@ -348,10 +349,7 @@ class Searcher:
         return bg[1]
 
     def _sample_frames(self, n: int) -> np.ndarray:
-        rows = self.store.conn.execute(
-            "SELECT frames, times FROM segments WHERE model_id=? ORDER BY (id * 2654435761) % 4294967296 LIMIT ?",
-            (self.model_id, max(1, n // 8)),
-        ).fetchall()
+        rows = self.store.sample_segment_frames(self.model_id, max(1, n // 8))
         parts = []
         for frames, times in rows:
             count = len(times) // 4  # float32 timestamps (not `n`: that is the sample size)
@@ -390,16 +388,6 @@ def _cap_per_file(moments: list[Moment], per_file: int) -> list[Moment]:
     return out
 
 
-def _stands_out(
-    score: float, median: float, spread: float, sample_top: float, z_min: float = 2.5, ceiling: float | None = None
-) -> bool:
-    """Whether a score is a good match: its gap above the query's median beats the null-query
-    ceiling (``Searcher.calibration().ceiling``; without one, ``z_min`` spreads stand in)."""
-    from .calibration import GOOD, confidence
-
-    return confidence(score - median, z_min * spread if ceiling is None else ceiling) >= GOOD
-
-
 def _with_confidence(m: Moment, background: float, spread: float, ceiling: float | None = None) -> Moment:
     """The moment with its calibrated confidence (see core/calibration.py); pass the library's
     ``Searcher.calibration().ceiling``. Without it, 3 background spreads stand in for it."""
@@ -413,7 +401,7 @@ def _needs_mtime(f: Filters) -> bool:
     return f.modified_after is not None or f.modified_before is not None
 
 
-def _passes(info: tuple[int, bytes, str, float, int], f: Filters, mtimes: dict[int, int]) -> bool:
+def _passes(info: SegmentFile, f: Filters, mtimes: dict[int, int]) -> bool:
     fid, key, status, duration, height = info
     if not f.include_offline and status == OFFLINE:
         return False

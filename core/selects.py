@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import store_collections as sql
-from .media_timecode import SourceTimecode
+from .media.timecode import SourceTimecode
 from .store import OFFLINE, Store, display_path, fs_path, path_key
 from .timecode import Rate, SourceClock
 from .types import Moment

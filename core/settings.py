@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 SETTINGS_VERSION = 1
 
@@ -37,7 +38,8 @@ class Settings:
             return cls()
         raw = _migrate(raw)
         known = {f.name for f in fields(cls)}
-        s = cls(**{k: v for k, v in raw.items() if k in known})
+        values: dict[str, Any] = {k: v for k, v in raw.items() if k in known}  # validate() checks them
+        s = cls(**values)
         try:
             s.validate()
         except (ValueError, TypeError):
@@ -53,7 +55,9 @@ class Settings:
         os.replace(tmp, file)
 
     def validate(self) -> None:
-        if self.device not in ("auto", "cpu", "cuda", "mps"):
+        from .models.device import DEVICE_CHOICES
+
+        if self.device not in DEVICE_CHOICES:
             raise ValueError(f"unknown device {self.device!r} (use auto, cpu, cuda or mps)")
         if not 0.1 <= float(self.sample_every) <= 30:
             raise ValueError(f"sample_every must be between 0.1 and 30 seconds, not {self.sample_every}")

@@ -45,7 +45,8 @@ class Quantizer:
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         y = (np.asarray(x, dtype=np.float32) - self.mean) * self.scale
-        return np.clip(np.rint(y), -127, 127).astype(np.int8)
+        codes: np.ndarray = np.clip(np.rint(y), -127, 127).astype(np.int8)
+        return codes
 
     @staticmethod
     def encode_query(q: np.ndarray) -> np.ndarray:

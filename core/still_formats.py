@@ -42,6 +42,6 @@ def is_still_image(path: Path) -> bool:
     register_still_decoders()
     try:
         with Image.open(path) as img:
-            return img.width > 0 and img.height > 0
+            return bool(img.width > 0 and img.height > 0)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return False

@@ -11,16 +11,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlite_utils
 
 from . import store_collections
+from .store_search import SearchReads
 from .types import DONE, ERROR, INDEXING, OFFLINE, PENDING, STATUSES
 
 if TYPE_CHECKING:
-    from .media_timecode import SourceTimecode
+    from .media.timecode import SourceTimecode
 
 SCHEMA_VERSION = 4
 
@@ -95,10 +96,10 @@ _FILE_COLS = (
 # Each step takes the schema from version N-1 to N (sqlite-utils does the DDL). Never edit a
 # released step: add one.
 def _v1(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key", not_null={"value"})
-    db["folders"].create({"id": int, "path": bytes, "added_at": float}, pk="id", not_null={"path", "added_at"})
-    db["folders"].create_index(["path"], unique=True)
-    db["files"].create(
+    db.table("meta").create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db.table("folders").create({"id": int, "path": bytes, "added_at": float}, pk="id", not_null={"path", "added_at"})
+    db.table("folders").create_index(["path"], unique=True)
+    db.table("files").create(
         {
             "id": int,
             "path": bytes,  # os.fsencode(path): names need not be UTF-8
@@ -132,9 +133,9 @@ def _v1(db: sqlite_utils.Database) -> None:
         },
         foreign_keys=[("folder_id", "folders", "id")],
     )
-    db["files"].create_index(["path"], unique=True)
-    db["files"].create_index(["fingerprint"])
-    db["files"].create_index(["status"])
+    db.table("files").create_index(["path"], unique=True)
+    db.table("files").create_index(["fingerprint"])
+    db.table("files").create_index(["status"])
     db.execute(
         # sqlite-utils cannot declare ON DELETE CASCADE, which keeps segments from outliving files.
         """CREATE TABLE segments (
@@ -150,14 +151,14 @@ def _v1(db: sqlite_utils.Database) -> None:
             thumb BLOB              -- small JPEG of the segment's most typical frame
         )"""
     )
-    db["segments"].create_index(["file_id", "model_id"])
+    db.table("segments").create_index(["file_id", "model_id"])
 
 
 def _v2(db: sqlite_utils.Database) -> None:
     # Remember the status a file had before its drive went offline, so it comes back
     # without re-embedding.
-    db["files"].add_column("prev_status", str)
-    db["segments"].create_index(["model_id"])
+    db.table("files").add_column("prev_status", str)
+    db.table("segments").create_index(["model_id"])
 
 
 def _v4(db: sqlite_utils.Database) -> None:
@@ -185,7 +186,7 @@ class StoreNeedsUpgrade(StoreError):
     """Opened read-only, the database still has an older schema (only a writer migrates)."""
 
 
-class Store:
+class Store(SearchReads):
     """All access to the SQLite library file.
 
     One connection per thread (SQLite connections must not be shared across threads); WAL
@@ -383,21 +384,21 @@ class Store:
 
     # -- files -------------------------------------------------------------------------------
     @staticmethod
-    def _file(row: Sequence[object]) -> FileRow:
+    def _file(row: Sequence[Any]) -> FileRow:
         return FileRow(
-            id=int(row[0]),  # type: ignore[arg-type]
-            key=bytes(row[1]),  # type: ignore[arg-type]
-            folder_id=row[2],  # type: ignore[arg-type]
-            size=int(row[3]),  # type: ignore[arg-type]
-            mtime_ns=int(row[4]),  # type: ignore[arg-type]
-            fingerprint=row[5],  # type: ignore[arg-type]
+            id=int(row[0]),
+            key=bytes(row[1]),
+            folder_id=row[2],
+            size=int(row[3]),
+            mtime_ns=int(row[4]),
+            fingerprint=row[5],
             status=str(row[6]),
-            error=row[7],  # type: ignore[arg-type]
-            duration=float(row[8]),  # type: ignore[arg-type]
-            width=int(row[9]),  # type: ignore[arg-type]
-            height=int(row[10]),  # type: ignore[arg-type]
-            indexed_at=row[11],  # type: ignore[arg-type]
-            model_id=row[12],  # type: ignore[arg-type]
+            error=row[7],
+            duration=float(row[8]),
+            width=int(row[9]),
+            height=int(row[10]),
+            indexed_at=row[11],
+            model_id=row[12],
         )
 
     def file_by_path(self, path: str | os.PathLike[str] | bytes) -> FileRow | None:
@@ -411,7 +412,8 @@ class Store:
 
     def files(self, status: str | None = None, folder_id: int | None = None) -> list[FileRow]:
         sql = f"SELECT {_FILE_COLS} FROM files"
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if status is not None:
             where.append("status=?")
             args.append(status)
@@ -421,12 +423,6 @@ class Store:
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [self._file(r) for r in self.conn.execute(sql + " ORDER BY path", args)]
-
-    def files_by_fingerprint(self, fingerprint: str) -> list[FileRow]:
-        rows = self.conn.execute(
-            f"SELECT {_FILE_COLS} FROM files WHERE fingerprint=? ORDER BY id", (fingerprint,)
-        ).fetchall()
-        return [self._file(r) for r in rows]
 
     def donor_by_fingerprint(self, fingerprint: str, model_id: str) -> FileRow | None:
         """One indexed file with this content and segments for the model, or None.
@@ -516,10 +512,6 @@ class Store:
         """Files left 'indexing' by a crash go back to 'pending'."""
         with self.transaction() as c:
             return c.execute("UPDATE files SET status='pending' WHERE status=?", (INDEXING,)).rowcount
-
-    def has_status(self, status: str) -> bool:
-        """Whether any file has this status (cheap: stops at the first row)."""
-        return self.conn.execute("SELECT 1 FROM files WHERE status=? LIMIT 1", (status,)).fetchone() is not None
 
     def status_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -636,15 +628,15 @@ class Store:
         return out
 
     @staticmethod
-    def _segment(r: Sequence[object]) -> SegmentRow:
-        times = np.frombuffer(r[5], dtype=np.float32)  # type: ignore[arg-type]
-        frames = np.frombuffer(r[6], dtype=np.float16)  # type: ignore[arg-type]
+    def _segment(r: Sequence[Any]) -> SegmentRow:
+        times = np.frombuffer(r[5], dtype=np.float32)
+        frames = np.frombuffer(r[6], dtype=np.float16)
         return SegmentRow(
-            id=int(r[0]),  # type: ignore[arg-type]
-            file_id=int(r[1]),  # type: ignore[arg-type]
-            start=float(r[2]),  # type: ignore[arg-type]
-            end=float(r[3]),  # type: ignore[arg-type]
-            best_time=float(r[4]),  # type: ignore[arg-type]
+            id=int(r[0]),
+            file_id=int(r[1]),
+            start=float(r[2]),
+            end=float(r[3]),
+            best_time=float(r[4]),
             times=times,
             frames=frames.reshape(len(times), -1) if len(times) else frames.reshape(0, 0),
         )
@@ -688,19 +680,6 @@ class Store:
             vecs = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
             yield ids, vecs
             last = int(rows[-1][0])
-
-    def file_info_for_segments(self, seg_ids: Sequence[int]) -> dict[int, tuple[int, bytes, str, float, int]]:
-        """segment id -> (file id, path key, status, duration, height)."""
-        out: dict[int, tuple[int, bytes, str, float, int]] = {}
-        for chunk in _chunks(list(seg_ids), 500):
-            q = ",".join("?" * len(chunk))
-            for sid, fid, path, status, dur, h in self.conn.execute(
-                f"SELECT s.id, f.id, f.path, f.status, f.duration, f.height FROM segments s "
-                f"JOIN files f ON f.id=s.file_id WHERE s.id IN ({q})",
-                chunk,
-            ):
-                out[int(sid)] = (int(fid), bytes(path), str(status), float(dur), int(h))
-        return out
 
     def file_mtimes(self, file_ids: Sequence[int]) -> dict[int, int]:
         out: dict[int, int] = {}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from .media_timecode import SourceTimecode
+from .media.timecode import SourceTimecode
 
 if TYPE_CHECKING:
     from .store import Store

@@ -12,6 +12,7 @@ import numpy as np
 from .moments import Found, LocalizeConfig, edges_for, localize
 from .query_syntax import ParsedQuery, QuerySyntaxError
 from .store import OFFLINE, SegmentRow, fs_path
+from .store_search import SegmentFile
 from .types import Filters, Moment, Query, SearchResult
 from .weighted_query import step_vector
 
@@ -72,15 +73,15 @@ def search_sequence(
     t = time.perf_counter()
     loc = dataclasses.replace(searcher.config.localize, max_per_run=cfg.peaks_per_run)
     reach = sum(windows)
-    per_file: list[tuple[tuple, list[list[_Hit]]]] = []
+    per_file: list[tuple[SegmentFile, list[list[_Hit]]]] = []
     for info, (lo, hi) in files:
-        segs = searcher.store.neighbour_segments(info[0], searcher.model_id, lo - reach, hi + reach)
+        segs = searcher.store.neighbour_segments(info.file_id, searcher.model_id, lo - reach, hi + reach)
         per_file.append((info, _step_hits(segs, vecs, stats, loc)))
     tops = [max((h.found.score for _i, hits in per_file for h in hits[i]), default=0.0) for i in range(len(vecs))]
     floors = [m + cfg.min_share_of_best * (top - m) for (m, _s, _t), top in zip(stats, tops, strict=True)]
     moments: list[Moment] = []
     order: list[tuple[float, float]] = []  # (weakest confidence, weakest z) of each moment
-    for (fid, key, status, duration, _h), hits in per_file:
+    for file, hits in per_file:
         kept = [
             [h for h in step if h.confidence >= cfg.min_step_confidence and h.found.score >= floor]
             for step, floor in zip(hits, floors, strict=True)
@@ -90,15 +91,15 @@ def search_sequence(
             order.append((weakest.confidence, min(h.z for h in chain)))
             moments.append(
                 Moment(
-                    fs_path(key),
-                    fid,
+                    fs_path(file.key),
+                    file.file_id,
                     min(h.found.start for h in chain),
                     max(h.found.end for h in chain),
                     weakest.found.score,
                     chain[0].found.best_time,
                     confidence=weakest.confidence,
-                    offline=status == OFFLINE,
-                    duration=duration,
+                    offline=file.status == OFFLINE,
+                    duration=file.duration,
                     steps=tuple((h.found.start, h.found.end, h.confidence) for h in chain),
                 )
             )
@@ -133,18 +134,18 @@ def _step_hits(
 
 def _candidate_files(
     searcher: Searcher, vecs: list[np.ndarray], filters: Filters, limit: int, max_files: int
-) -> list[tuple[tuple, tuple[float, float]]]:
+) -> list[tuple[SegmentFile, tuple[float, float]]]:
     """Files that every step's stage 1 found, best (by summed rank) first, with the span of those segments."""
     cfg = searcher.config
     per_step: list[dict[int, int]] = []
-    info: dict[int, tuple] = {}
+    info: dict[int, SegmentFile] = {}
     seg_ids: list[int] = []
     for v in vecs:
         ranks: dict[int, int] = {}
-        for rank, (sid, _sim, inf) in enumerate(searcher._stage1(v, filters, max(cfg.stage1_k, limit * 4))):
-            ranks.setdefault(inf[0], rank)
-            info[inf[0]] = inf
-            seg_ids.append(sid)
+        for rank, c in enumerate(searcher._stage1(v, filters, max(cfg.stage1_k, limit * 4))):
+            ranks.setdefault(c.file.file_id, rank)
+            info[c.file.file_id] = c.file
+            seg_ids.append(c.segment_id)
         per_step.append(ranks)
     common = set(per_step[0]).intersection(*per_step[1:])
     best = sorted(common, key=lambda fid: sum(r[fid] for r in per_step))[:max_files]

@@ -59,13 +59,7 @@ class ThumbnailCache:
         return data
 
     def _stored(self, store: Store, moment: Moment, model_id: str | None) -> bytes | None:
-        sql = "SELECT thumb FROM segments WHERE file_id=? AND start_s<=? AND end_s>=?"
-        args: list[object] = [moment.file_id, moment.best_time, moment.best_time]
-        if model_id:
-            sql += " AND model_id=?"
-            args.append(model_id)
-        row = store.conn.execute(sql + " LIMIT 1", args).fetchone()
-        return row[0] if row and row[0] else None
+        return store.stored_thumb(moment.file_id, moment.best_time, model_id)
 
     def _maybe_prune(self) -> None:
         # Walking the cache costs a directory listing per thumbnail folder: do it on the first

@@ -20,7 +20,7 @@ Public API (stable; the desktop and the exports build on it):
   builds one from a start timecode tag.
 - ``format_time(seconds, clock=None, mode="smpte")``: what the results, the player and the
   clipboard show; ``mode="seconds"`` (settings ``timecode_display``) gives ``HH:MM:SS.mmm``.
-- The older helpers, unchanged: ``timecode(seconds)`` (``HH:MM:SS.mmm``), ``timecode_range``,
+- The older helpers, unchanged: ``timecode(seconds)`` (``HH:MM:SS.mmm``),
   ``clock(seconds)`` (``0:42``), ``eta_text``.
 
 No float is ever accumulated: a time in seconds becomes a frame count once (rounded to the
@@ -256,10 +256,6 @@ def timecode(seconds: float) -> str:
     m, ms = divmod(ms, 60_000)
     s, ms = divmod(ms, 1000)
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
-
-
-def timecode_range(start: float, end: float) -> str:
-    return f"{timecode(start)} – {timecode(end)}"
 
 
 def clock(seconds: float) -> str:

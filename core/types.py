@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import enum
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .media_timecode import SourceTimecode
+from .media.timecode import SourceTimecode
 from .timecode import SourceClock
 
 # File status values stored in the `files` table.
@@ -15,6 +17,28 @@ DONE = "done"
 ERROR = "error"
 OFFLINE = "offline"
 STATUSES = (PENDING, INDEXING, DONE, ERROR, OFFLINE)
+
+if sys.version_info >= (3, 11):
+    from enum import StrEnum
+else:  # Python 3.10 has no StrEnum: the same behaviour, str() and format() give the value
+
+    class StrEnum(str, enum.Enum):
+        def __str__(self) -> str:
+            return str(self.value)
+
+
+class IndexPhase(StrEnum):
+    """What an index run is doing, as IndexProgress.phase reports it (the values are what is printed)."""
+
+    SCANNING = "scanning"
+    INDEXING = "indexing"
+    WORDS = "words"  # the words pass after the visual one
+    PAUSED = "paused"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+
+
+FINAL_PHASES = frozenset({IndexPhase.FINISHED, IndexPhase.CANCELLED})  # the run is over: nothing is current
 
 
 @dataclass(frozen=True)
@@ -136,7 +160,7 @@ class IndexProgress:
     video_seconds_total: float
     elapsed: float  # wall seconds since the run started
     errors: int = 0
-    phase: str = "indexing"  # "scanning" | "indexing" | "words" | "paused" | "finished" | "cancelled"
+    phase: IndexPhase = IndexPhase.INDEXING
     # Cluster runs: (node, video-seconds embedded per wall-second) for each node that answered.
     nodes: tuple[tuple[str, float], ...] = ()
     # While a new model is being indexed beside the old one: "new model X 43%" (core/model_switch.py).

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from reelseek.core import __version__
+from reelseek.core.models.device import DEVICE_CHOICES
 from reelseek.core.paths import HOME_ENV
 from reelseek.desktop import theme
 from reelseek.desktop.settings_dialog import HOME_KEY
@@ -21,7 +22,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="reelseek", description="Find moments in your own footage.")
     parser.add_argument("--home", help=f"data folder (default: ${HOME_ENV} or the platform's data folder)")
     parser.add_argument("--model", help="model id to use instead of the one in settings")
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs")
+    parser.add_argument("--device", choices=DEVICE_CHOICES, help="where the model runs")
     parser.add_argument("--version", action="version", version=f"reelseek {__version__}")
     # Qt takes its own options (-platform, -style, ...); argparse must leave them alone.
     args, _qt_args = parser.parse_known_args(list(argv))

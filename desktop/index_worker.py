@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from reelseek.core.types import IndexPhase, StrEnum
 from reelseek.desktop.warmup import load_model_gently
 
 if TYPE_CHECKING:
@@ -22,7 +23,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IDLE, LOADING, SCANNING, INDEXING, PAUSED = "idle", "loading", "scanning", "indexing", "paused"
+
+class WorkerState(StrEnum):
+    """What the worker is doing, as ``state_changed`` carries it (a plain str across Qt)."""
+
+    IDLE = "idle"
+    LOADING = "loading"
+    SCANNING = "scanning"
+    INDEXING = "indexing"
+    PAUSED = "paused"
 
 
 @dataclass
@@ -59,7 +68,7 @@ class IndexWorker(QObject):
     file_done = Signal(str)  # a file finished; carries the file core last reported as current
     error = Signal(str, str)  # (path or "", reason)
     finished = Signal(object)  # IndexReport, or None when the run failed as a whole
-    state_changed = Signal(str)  # idle | loading | scanning | indexing | paused
+    state_changed = Signal(str)  # a WorkerState value
     model_loaded = Signal()
     command_done = Signal(object, object, object)  # _Command, result, exception (or None)
 
@@ -78,7 +87,7 @@ class IndexWorker(QObject):
         self._model_ready = False
         self._last_done = 0
         self._last_current: str | None = None
-        self._state = IDLE
+        self._state = WorkerState.IDLE
         self._thread_ident: int | None = None
         self.command_done.connect(self._deliver)  # queued: the worker object lives on the GUI thread
         self._thread = _LoopThread(self._loop)
@@ -118,18 +127,18 @@ class IndexWorker(QObject):
 
     def pause(self) -> None:
         self._pause.set()
-        if self._state in (INDEXING, SCANNING):
-            self._set_state(PAUSED)
+        if self._state in (WorkerState.INDEXING, WorkerState.SCANNING):
+            self._set_state(WorkerState.PAUSED)
 
     def resume(self) -> None:
         self._pause.clear()
-        if self._state == PAUSED:
-            self._set_state(INDEXING)
+        if self._state == WorkerState.PAUSED:
+            self._set_state(WorkerState.INDEXING)
 
     def is_paused(self) -> bool:
         return self._pause.is_set()
 
-    def state(self) -> str:
+    def state(self) -> WorkerState:
         return self._state
 
     def cancel_current(self) -> None:
@@ -180,19 +189,19 @@ class IndexWorker(QObject):
         try:
             if embed and self._library.model_available():
                 if not self._model_ready:
-                    self._set_state(LOADING)
+                    self._set_state(WorkerState.LOADING)
                 # Every run: after a model change in the settings this loads the new one.
                 load_model_gently(self._library)
                 if not self._model_ready:
                     self._model_ready = True
                     self.model_loaded.emit()
                 self._last_done, self._last_current = 0, None
-                self._set_state(PAUSED if self._pause.is_set() else SCANNING)
+                self._set_state(WorkerState.PAUSED if self._pause.is_set() else WorkerState.SCANNING)
                 report = self._library.index(
                     paths, progress=self._on_library_progress, cancel=self._cancel, pause=self._pause
                 )
             else:
-                self._set_state(SCANNING)
+                self._set_state(WorkerState.SCANNING)
                 report = self._library.scan(paths)
         except Exception as exc:
             log.exception("indexing failed")
@@ -200,7 +209,7 @@ class IndexWorker(QObject):
         if report is not None:
             for path, reason in report.errors:
                 self.error.emit(path, reason)
-        self._set_state(IDLE)  # before finished: a slot on finished sees the worker idle
+        self._set_state(WorkerState.IDLE)  # before finished: a slot on finished sees the worker idle
         self.finished.emit(report)
 
     def _run_commands(self, *, anytime_only: bool) -> None:
@@ -239,11 +248,14 @@ class IndexWorker(QObject):
         if p.files_done > self._last_done and self._last_current:
             self.file_done.emit(self._last_current)
         self._last_done, self._last_current = p.files_done, p.current
-        if p.phase in ("indexing", "scanning", "words") and self._state not in (PAUSED,):
-            self._set_state(SCANNING if p.phase == "scanning" else INDEXING)
+        if (
+            p.phase in (IndexPhase.INDEXING, IndexPhase.SCANNING, IndexPhase.WORDS)
+            and self._state != WorkerState.PAUSED
+        ):
+            self._set_state(WorkerState.SCANNING if p.phase == IndexPhase.SCANNING else WorkerState.INDEXING)
         self.progress.emit(p)
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: WorkerState) -> None:
         if state != self._state:
             self._state = state
             self.state_changed.emit(state)

@@ -29,14 +29,14 @@ from reelseek.desktop.language_notice import LanguageNoticeWidget
 from reelseek.desktop.library_controller import LibraryController
 from reelseek.desktop.media_kinds import DropKind, classify, local_paths
 from reelseek.desktop.notice import NoticeWidget
-from reelseek.desktop.player_widget import KEYS_HELP, PlayerWidget
-from reelseek.desktop.results_panel import ResultsPanelWidget
+from reelseek.desktop.player.widget import KEYS_HELP, PlayerWidget
+from reelseek.desktop.results.panel import ResultsPanelWidget
+from reelseek.desktop.results.thumbnails import ThumbnailLoader
 from reelseek.desktop.search_bar import SearchBarWidget, _rejection
 from reelseek.desktop.search_controller import SearchController
 from reelseek.desktop.selects_wiring import SelectsWiring
 from reelseek.desktop.settings_dialog import SettingsDialog
 from reelseek.desktop.status_widget import ErrorListDialog, IndexStatusWidget
-from reelseek.desktop.thumbnails import ThumbnailLoader
 from reelseek.desktop.transcript_panel import TranscriptPanelWidget
 from reelseek.desktop.watcher import FolderWatcher
 from reelseek.desktop.welcome import WelcomeWidget

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData
 
 # The indexer's own vocabulary: a clip the indexer takes is a clip the window takes.
-from reelseek.core.media_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from reelseek.core.media.kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from reelseek.core.still_formats import is_still_image
 
 __all__ = ["IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "DropKind", "classify", "classify_all", "local_paths"]

@@ -162,11 +162,6 @@ class SearchBarWidget(QWidget):
         self.chip_area.addWidget(chip)
         self.search_now()
 
-    def clear_media(self) -> None:
-        for chip in self._chips:
-            chip.deleteLater()
-        self._chips.clear()
-
     def search_now(self) -> None:
         self._debounce.stop()
         q = self.query()
@@ -221,10 +216,6 @@ class SearchBarWidget(QWidget):
             self.search_now()
         else:
             self.syntax_hint.emit(error)
-
-    def syntax_problem(self) -> str | None:
-        """What the parser says about the text typed, if it cannot be searched as it stands."""
-        return syntax_error(self.field.text())
 
     @Slot()
     def _on_filters_changed(self) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reelseek.core.models.device import DEVICE_CHOICES
 from reelseek.core.paths import HOME_ENV
 from reelseek.core.settings import Settings
 
@@ -32,22 +33,25 @@ if TYPE_CHECKING:
     from reelseek.core.library import Library
 
 HOME_KEY = "library/home"  # QSettings key: data location chosen in this dialog (used at next start)
-DEVICES = [
-    ("Automatic (GPU when present)", "auto"),
-    ("CPU", "cpu"),
-    ("NVIDIA GPU (CUDA)", "cuda"),
-    ("Apple GPU (MPS)", "mps"),
-]
+_DEVICE_LABELS = {
+    "auto": "Automatic (GPU when present)",
+    "cpu": "CPU",
+    "cuda": "NVIDIA GPU (CUDA)",
+    "mps": "Apple GPU (MPS)",
+}
+DEVICES = [(_DEVICE_LABELS[d], d) for d in DEVICE_CHOICES]  # core's list, in core's order
 
 
 def available_models() -> list[tuple[str, str]]:
     """(id, label) of the registry's models; empty when the registry cannot be read."""
     try:
-        from reelseek.core.models import list_models
+        from reelseek.core.models import TEST_MODEL_ID, list_models
     except ImportError:
         return []
     out = []
     for spec in list_models():
+        if spec.id == TEST_MODEL_ID:  # for tests only (set by --model or $REELSEEK_MODEL), not a choice to offer
+            continue
         label = getattr(spec, "label", None) or getattr(spec, "description", None) or spec.id
         out.append((spec.id, f"{spec.id} — {label}" if label != spec.id else spec.id))
     return out

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from reelseek.core.timecode import eta_text
+from reelseek.core.types import IndexPhase
 from reelseek.desktop import file_actions, theme
+from reelseek.desktop.index_worker import WorkerState
 
 if TYPE_CHECKING:
     from reelseek.core.types import IndexProgress
@@ -31,9 +33,9 @@ if TYPE_CHECKING:
 
 def progress_text(p: IndexProgress) -> str:
     """``Indexing beach.mp4 · 3 of 12 · 14.2 video-s/s · ETA 0:42``."""
-    if p.phase == "scanning":
+    if p.phase == IndexPhase.SCANNING:
         return "Scanning folders…"
-    if p.phase == "words":  # the words pass after the visual one: subtitles, speech, on-screen text
+    if p.phase == IndexPhase.WORDS:  # the words pass after the visual one: subtitles, speech, on-screen text
         name = Path(p.current).name if p.current else ""
         n = min(p.files_total, p.files_done + (1 if p.current else 0))
         return " · ".join([f"Reading words in {name}" if name else "Reading words", f"{n} of {p.files_total}"])
@@ -115,16 +117,16 @@ class IndexStatusWidget(QWidget):
             self.switch_label.hide()
 
     def show_state(self, state: str) -> None:
-        busy = state != "idle"
+        busy = state != WorkerState.IDLE
         self.pause_button.setVisible(busy)
-        self.bar.setVisible(busy and state in ("indexing", "paused"))
-        if state == "idle":
+        self.bar.setVisible(busy and state in (WorkerState.INDEXING, WorkerState.PAUSED))
+        if state == WorkerState.IDLE:
             self.text.setText("Library up to date")
-        elif state == "loading":
+        elif state == WorkerState.LOADING:
             self.text.setText("Loading the model…")
-        elif state == "scanning" and not self.pause_button.isChecked():
+        elif state == WorkerState.SCANNING and not self.pause_button.isChecked():
             self.text.setText("Scanning folders…")
-        elif state == "paused":
+        elif state == WorkerState.PAUSED:
             self.text.setText("Paused · " + self.text.text().removeprefix("Paused · "))
 
     def set_paused(self, paused: bool) -> None:

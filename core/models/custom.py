@@ -10,8 +10,8 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from .registry import ModelError, ModelSpec, get_spec, list_models, register_model
-from .weights import CONFIG_NAME, PICKLE_NAME, SAFETENSORS_NAME, bundled_dir, import_weights
+from .registry import PICKLE_NAME, SAFETENSORS_NAME, ModelError, ModelSpec, get_spec, list_models, register_model
+from .weights import CONFIG_NAME, bundled_dir, import_weights
 
 log = logging.getLogger(__name__)
 MANIFEST = "reelseek_model.json"  # {"like": base id}: marks a models/<id>/ folder as a user model
@@ -43,7 +43,7 @@ def custom_spec(model_id: str, base: ModelSpec, folder: Path) -> ModelSpec:
 
 def register_custom_models(models_dir: Path) -> list[ModelSpec]:
     """Register every user model found in the models folder (an unreadable one is skipped)."""
-    out = []
+    out: list[ModelSpec] = []
     try:
         folders = sorted(p for p in Path(models_dir).iterdir() if (p / MANIFEST).is_file())
     except OSError:

@@ -42,7 +42,7 @@ class Embedder:
     def __init__(
         self,
         spec: ModelSpec,
-        model: torch.nn.Module,
+        model: Any,  # an open_clip CLIP module: open_clip ships no type information
         tokenizer: Any,
         preprocess: Any,
         *,
@@ -63,7 +63,7 @@ class Embedder:
         self.weights = weights
         self.precision_check = precision_check  # min cosine of the reduced-precision self-check
         self.precision_note = precision_note  # why "auto" fell back to fp32, when it did
-        self._model = model
+        self._model: Any = model
         self._tokenizer = tokenizer
         self._preprocess = preprocess
         self._torch_dtype = getattr(torch, dtype)
@@ -153,7 +153,7 @@ class Embedder:
     def close(self) -> None:
         """Drop the model (and cached GPU memory); the embedder cannot be used afterwards."""
         with self._lock:
-            self._model = None  # type: ignore[assignment]
+            self._model = None
             if self.device.startswith("cuda"):
                 import torch
 
@@ -239,23 +239,6 @@ def load_embedder(
     if precision.lower() == "auto" and prec != "float32":
         _try_reduced_precision(emb, prec)
     elif prec != "float32":
-        _set_dtype(emb, emb._model.to(getattr(torch, prec)), prec)
-    return emb
-
-
-def create_random_embedder(
-    spec: ModelSpec, *, device: str = "cpu", precision: str = "fp32", batch_size: int | None = None
-) -> Embedder:
-    """An embedder with random weights: same compute as the real model, for speed measurements."""
-    import torch
-
-    dev = pick_device(device)
-    prec = _resolve_precision(precision, dev, spec)
-    model, preprocess, tokenizer = _create(spec, None, dev)
-    emb = Embedder(
-        spec, model, tokenizer, preprocess, device=dev, dtype="float32", batch_size=batch_size or 16, weights=None
-    )
-    if prec != "float32":
         _set_dtype(emb, emb._model.to(getattr(torch, prec)), prec)
     return emb
 

@@ -74,7 +74,7 @@ def text_cfg_override(spec: ModelSpec, folder: Path) -> dict[str, Any]:
     cfg = open_clip.get_model_config(spec.arch)
     if cfg is None:
         raise ModelError(f"open_clip has no architecture {spec.arch!r} (upgrade open_clip?)")
-    text = copy.deepcopy(cfg["text_cfg"])
+    text: dict[str, Any] = copy.deepcopy(cfg["text_cfg"])
     if "hf_model_name" in text:
         text["hf_model_name"] = str(folder)
         text["hf_model_pretrained"] = False

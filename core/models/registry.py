@@ -260,6 +260,21 @@ def get_spec(model_id: str) -> ModelSpec:
     raise ModelError(f"unknown model {model_id!r}; known models: {known}")
 
 
+def model_id_candidates(explicit: str | None, settings_default: str | None) -> list[tuple[str | None, str]]:
+    """The one precedence of model ids, each with where it came from: ``explicit`` > ``$REELSEEK_MODEL``
+    > settings; the first non-empty one wins, ``DEFAULT_MODEL_ID`` when none is set."""
+    return [
+        (explicit, "the requested model"),
+        (os.environ.get(MODEL_ENV) or None, f"${MODEL_ENV}"),
+        (settings_default, "the settings"),
+    ]
+
+
+def chosen_model_id(explicit: str | None, settings_default: str | None) -> str:
+    """The id the precedence picks, unchecked (a library names its model even when it is unknown)."""
+    return next((m for m, _ in model_id_candidates(explicit, settings_default) if m), DEFAULT_MODEL_ID)
+
+
 def resolve_model_id(explicit: str | None = None, *, settings_default: str | None = None) -> str:
     """Pick the model to use: ``explicit`` > ``$REELSEEK_MODEL`` > settings > ``DEFAULT_MODEL_ID``.
 
@@ -270,12 +285,9 @@ def resolve_model_id(explicit: str | None = None, *, settings_default: str | Non
     Raises:
         ModelError: the chosen id is not in the registry (the message says where it came from).
     """
-    candidates: list[tuple[str | None, str]] = [(explicit, "the requested model")]
-    candidates.append((os.environ.get(MODEL_ENV) or None, f"${MODEL_ENV}"))
     if settings_default is None:
         settings_default = _saved_model_id()
-    candidates.append((settings_default, "the settings"))
-    for model_id, source in candidates:
+    for model_id, source in model_id_candidates(explicit, settings_default):
         if model_id:
             try:
                 return get_spec(model_id).id

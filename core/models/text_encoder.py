@@ -70,7 +70,7 @@ class TextEncoder:
             if self._session is None:
                 raise ModelError(f"the {self.model_id} text encoder was closed")
             out = self._session.run(None, {"tokens": tokens})[0].astype(np.float32, copy=False)
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return _unit(out)
 
     def close(self) -> None:
         with self._lock:
@@ -270,7 +270,8 @@ def _sample_hash(path: Path) -> str:
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
-    return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    unit: np.ndarray = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    return unit
 
 
 def _main(argv: list[str]) -> int:

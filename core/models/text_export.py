@@ -82,7 +82,8 @@ def reference_texts(model: Any, tokens: np.ndarray) -> np.ndarray:
     full = np.zeros((tokens.shape[0], int(model.context_length)), dtype=np.int64)
     full[:, : tokens.shape[1]] = tokens
     with torch.inference_mode():
-        return model.encode_text(torch.from_numpy(full)).float().numpy()
+        ref: np.ndarray = model.encode_text(torch.from_numpy(full)).float().numpy()
+        return ref
 
 
 def _text_parts(model: Any) -> Any:

@@ -13,6 +13,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .registry import PICKLE_NAME, SAFETENSORS_NAME, DownloadCancelled, ModelError, ModelSpec
 
@@ -482,8 +483,8 @@ def check_weights_file(
             import open_clip
             from open_clip.factory import load_checkpoint
 
-            extra = {}
-            if tokenizer is not None and getattr(spec, "tokenizer_files", ()):
+            extra: dict[str, Any] = {}
+            if tokenizer is not None and spec.tokenizer_files:
                 from .hf_tokenizer import text_cfg_override
 
                 extra["text_cfg"] = text_cfg_override(spec, tokenizer)  # no hub: config.json is local
@@ -507,7 +508,7 @@ def _first_non_finite(path: Path) -> str | None:
             for k in keys:
                 t = f.get_tensor(k)
                 if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-                    return k
+                    return str(k)
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's notes about odd pickle protocols in garbage files

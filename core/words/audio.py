@@ -9,7 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..media_io import MediaError, av_error_text, open_input
+from ..media.io import MediaError, av_error_text, open_input
 
 if TYPE_CHECKING:
     import numpy as np

@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 
 from ..store import FileRow, Store
 from ..store_words import WORDS_DONE, WORDS_ERROR, WORDS_NONE, WordsStore
-from ..types import IndexProgress, IndexReport
+from ..types import IndexPhase, IndexProgress, IndexReport
 from .types import WordLine, WordSource
 
 log = logging.getLogger(__name__)
-PHASE = "words"
+PHASE = IndexPhase.WORDS
 
 
 def signature(source: WordSource, row: FileRow) -> str:
@@ -87,13 +87,13 @@ class WordsPass:
         total_s = sum(r.duration for r, _ in todo)
         done_s = 0.0
 
-        def emit(i: int, current: str | None, phase: str = PHASE) -> None:
+        def emit(i: int, current: str | None, phase: IndexPhase = PHASE) -> None:
             if progress is not None:
                 progress(IndexProgress(i, len(todo), current, done_s, total_s, time.monotonic() - t0, 0, phase))
 
         for i, (row, work) in enumerate(todo):
             while pause is not None and pause.is_set() and not cancel.is_set():
-                emit(i, row.display, "paused")
+                emit(i, row.display, IndexPhase.PAUSED)
                 time.sleep(0.1)
             if cancel.is_set():
                 report.cancelled = True

@@ -28,14 +28,15 @@ def signature(rgb: np.ndarray) -> np.ndarray:
     """32x18 greyscale block means of an RGB frame (float32)."""
     import numpy as np
 
-    grey = rgb.astype(np.float32).mean(axis=2)
+    grey: np.ndarray = rgb.astype(np.float32).mean(axis=2)
     gh, gw = GRID
     h, w = grey.shape
     hh, ww = max(1, h // gh), max(1, w // gw)
     crop = grey[: hh * gh, : ww * gw] if h >= gh and w >= gw else grey
     if crop.shape[0] < gh or crop.shape[1] < gw:  # tiny frames: compare them whole
         return crop
-    return crop.reshape(gh, hh, gw, ww).mean(axis=(1, 3))
+    blocks: np.ndarray = crop.reshape(gh, hh, gw, ww).mean(axis=(1, 3))
+    return blocks
 
 
 class FrameChooser:

@@ -72,6 +72,7 @@ def matched_span(hit: LineHit, terms: Sequence[str]) -> tuple[float, float, str]
 def word_moments(store: WordsStore, wq: WordsQuery, filters: Filters | None, limit_lines: int = 2000) -> list[Moment]:
     """Moments from stored lines that hold every term, after the search filters."""
     from ..search import _needs_mtime, _passes
+    from ..store_search import SegmentFile
 
     word_sources = [s for s in wq.sources if s != SEEN]
     if not word_sources or not wq.terms:
@@ -85,7 +86,7 @@ def word_moments(store: WordsStore, wq: WordsQuery, filters: Filters | None, lim
     out = []
     for h in hits:
         info = infos.get(h.file_id)
-        if info is None or not _passes(info[:5], filters, mtimes):
+        if info is None or not _passes(SegmentFile(*info[:5]), filters, mtimes):
             continue
         fid, key, status, duration, _h, _m = info
         start, end, text = matched_span(h, wq.terms)

@@ -186,7 +186,7 @@ def _stream_language(stream: object) -> str | None:
     lang = (getattr(stream, "metadata", {}) or {}).get("language") or getattr(stream, "language", None)
     if not lang or lang == "und":
         return None
-    return _ISO639_2.get(lang, lang)
+    return str(_ISO639_2.get(lang, lang))
 
 
 def _dialogue(sub: object) -> str:

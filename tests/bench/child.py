@@ -63,7 +63,8 @@ class StageClock:
 
 def _instrument(clock: StageClock) -> None:
     """Patch the engine's stage entry points in this process only (the bench never edits core/)."""
-    from reelseek.core import indexer, media, media_io
+    from reelseek.core import indexer, media
+    from reelseek.core.media import io as media_io
 
     media.sample_frames = clock.wrap_generator("decode+preprocess", media.sample_frames)
     media_io.FrameConverter.model_input = clock.wrap("preprocess", media_io.FrameConverter.model_input)

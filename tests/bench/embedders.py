@@ -1,7 +1,7 @@
 """Encoders for the benchmarks: the default model's architecture with random weights, through the product's code.
 
 No weights can be downloaded on the build machines, and random weights cost exactly the same
-compute, so timing uses ``reelseek.core.models.embedder.create_random_embedder`` for the default
+compute, so timing uses ``tests.bench.random_embedder.create_random_embedder`` for the default
 registry entry (open_clip's ``create_model(arch)`` with no pretrained weights), at the precision
 the product picks on this machine (bf16 weights on CPUs with native bf16). Seeding torch before
 each build gives the fast and the fp32 reference embedders the same weights.
@@ -33,7 +33,8 @@ def default_embedder(precision: str = "auto", seed: int = 0, batch_size: int | N
     """
     import torch
 
-    from reelseek.core.models.embedder import create_random_embedder, load_embedder
+    from reelseek.core.models.embedder import load_embedder
+    from tests.bench.random_embedder import create_random_embedder
 
     spec = default_spec()
     if spec.is_bundled:  # the test model: its real weights are in the repository

@@ -33,8 +33,8 @@ def _rate(fn: Any, n_items: int, seconds: float = 4.0) -> float:
 def run() -> dict[str, Any]:
     import torch
 
-    from reelseek.core.models.embedder import create_random_embedder
     from tests.bench.embedders import default_spec
+    from tests.bench.random_embedder import create_random_embedder
 
     spec = default_spec()
     out: dict[str, Any] = {"model": spec.id, "device": torch.cuda.get_device_name(0), "torch": torch.__version__}

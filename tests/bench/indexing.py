@@ -101,7 +101,7 @@ def _stage_ceilings(
 ) -> dict[str, Any]:
     """D, P and E for one file with the product's sampling (``max_every`` as the indexer passes it), each alone."""
     from reelseek.core import media
-    from reelseek.core.media_io import FrameConverter
+    from reelseek.core.media.io import FrameConverter
 
     dp_walls, sampled = [], []
     for _ in range(repeat):
@@ -117,7 +117,7 @@ def _stage_ceilings(
     import av
 
     with av.open(str(path)) as c:
-        from reelseek.core.media_io import stream_sar
+        from reelseek.core.media.io import stream_sar
 
         sar = stream_sar(c.streams.video[0])
     p_walls = []
@@ -151,7 +151,7 @@ def _stage_ceilings(
 
 def _agreement(frames: list[Any], fast: Any, ref: Any, info: Any, sar: Any) -> dict[str, float]:
     """Cosine between paths on identical frames: product vs fp32 reference, and each cause alone."""
-    from reelseek.core.media_io import FrameConverter
+    from reelseek.core.media.io import FrameConverter
 
     conv = FrameConverter(info.rotation, sar)
     sws = np.stack([conv.model_input(f, fast.image_size)[0] for f in frames])
@@ -177,7 +177,7 @@ def _agreement(frames: list[Any], fast: Any, ref: Any, info: Any, sar: Any) -> d
 def run_indexing(plan: IndexingPlan, *, quick: bool) -> dict[str, Any]:
     """The whole indexing section; returns the JSON-ready results."""
     from reelseek.core.indexer import IndexerConfig
-    from reelseek.core.media_io import stream_sar
+    from reelseek.core.media.io import stream_sar
     from tests.bench.embedders import reference_pair
 
     cfg = IndexerConfig(sample_every=EVERY)

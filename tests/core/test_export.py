@@ -16,7 +16,7 @@ import pytest
 
 from reelseek.core import media
 from reelseek.core.export import ExportClip, ExportError, build_timeline, export, render
-from reelseek.core.media_timecode import SourceTimecode
+from reelseek.core.media.timecode import SourceTimecode
 from reelseek.core.timecode import Rate, frames_per_day, parse_tc, seconds_to_frames
 from tests.tc_clips import RATES, write_tc_clip
 

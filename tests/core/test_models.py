@@ -314,7 +314,7 @@ def test_bundled_test_model_ranks_the_described_scene_first(tmp_path: Path) -> N
 
 
 def test_speed_measurement_runs_on_a_tiny_architecture(tmp_path: Path) -> None:
-    from reelseek.core.models.speed import measure
+    from tests.bench.model_speed import measure
     from tests.core.tiny_clip import hub_spec, register_archs
 
     register_archs(tmp_path)

@@ -12,7 +12,7 @@ import sqlite_utils
 
 from reelseek.core import store as store_mod
 from reelseek.core import store_collections
-from reelseek.core.media_timecode import SourceTimecode
+from reelseek.core.media.timecode import SourceTimecode
 from reelseek.core.selects import CollectionError, Collections
 from reelseek.core.store import Store
 from reelseek.core.types import Moment

@@ -14,7 +14,7 @@ import sqlite_utils
 from reelseek.core import media, store_collections
 from reelseek.core import store as store_mod
 from reelseek.core.library import Library
-from reelseek.core.media_timecode import read_source_timecode
+from reelseek.core.media.timecode import read_source_timecode
 from reelseek.core.paths import data_paths
 from reelseek.core.timecode import Rate
 from tests.tc_clips import RATES, write_tc_clip

@@ -10,7 +10,7 @@ from PIL import Image
 from pytestqt.qtbot import QtBot
 
 from reelseek.core import media
-from reelseek.core.media_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_candidate
+from reelseek.core.media.kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_candidate
 from reelseek.desktop import media_kinds as gui_kinds
 from reelseek.desktop.media_kinds import DropKind, classify
 from tests.desktop import test_main_window

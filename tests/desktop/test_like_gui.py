@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 from reelseek.core.library import Library
 from reelseek.core.types import Moment
 from reelseek.desktop.main_window import MainWindow
-from reelseek.desktop.results_delegate import feedback_rects
-from reelseek.desktop.results_model import ResultsModel
+from reelseek.desktop.results.delegate import feedback_rects
+from reelseek.desktop.results.model import ResultsModel
 from tests.desktop.gui_helpers import TEST_MODEL, open_window, search
 from tests.synth.takes import write_takes_library
 

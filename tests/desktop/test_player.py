@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from reelseek.core.types import Moment
-from reelseek.desktop.player_widget import PlayerWidget
+from reelseek.desktop.player.widget import PlayerWidget
 from tests.desktop.frames import closest_scene, scene_references, three_scene_video
 from tests.synth.videos import VideoSpec
 

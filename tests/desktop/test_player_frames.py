@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from reelseek.core.timecode import Rate, SourceClock
 from reelseek.core.types import Moment
-from reelseek.desktop.player_widget import PlayerWidget
+from reelseek.desktop.player.widget import PlayerWidget
 from tests.desktop.frames import counter_video, frame_number
 
 FRAMES, FPS = 30, 10

@@ -12,8 +12,8 @@ from PySide6.QtGui import QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
 from reelseek.core.types import Moment
-from reelseek.desktop.player_widget import PlayerWidget
-from reelseek.desktop.vlc_player import native_render_available
+from reelseek.desktop.player.vlc_player import native_render_available
+from reelseek.desktop.player.widget import PlayerWidget
 from tests.desktop.frames import closest_scene, scene_references, three_scene_video
 from tests.synth.videos import VideoSpec
 

@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from reelseek.core.types import Query, SearchResult
 from reelseek.desktop.query_help import SYNTAX, nothing_found_text
-from reelseek.desktop.results_panel import ResultsPanelWidget
+from reelseek.desktop.results.panel import ResultsPanelWidget
 from reelseek.desktop.search_bar import DEBOUNCE_MS, SearchBarWidget
 from tests.desktop.fakes import Recorder
 from tests.desktop.gui_helpers import index_folder, open_window, search

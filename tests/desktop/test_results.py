@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from reelseek.desktop import file_actions
-from reelseek.desktop.results_model import ResultsModel
-from reelseek.desktop.results_view import ResultsView
-from reelseek.desktop.thumbnails import ThumbnailLoader
+from reelseek.desktop.results.model import ResultsModel
+from reelseek.desktop.results.thumbnails import ThumbnailLoader
+from reelseek.desktop.results.view import ResultsView
 from tests.desktop.fakes import FakeLibrary, Recorder, moment
 
 

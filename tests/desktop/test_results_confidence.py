@@ -7,7 +7,7 @@ from pytestqt.qtbot import QtBot
 
 from reelseek.core.types import LibraryStatus, Query, SearchResult
 from reelseek.desktop.folders_panel import FoldersWidget, calibration_text, calibration_tooltip
-from reelseek.desktop.results_panel import ResultsPanelWidget
+from reelseek.desktop.results.panel import ResultsPanelWidget
 from tests.desktop.fakes import moment
 
 

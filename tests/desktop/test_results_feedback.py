@@ -6,9 +6,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from pytestqt.qtbot import QtBot
 
-from reelseek.desktop.results_delegate import feedback_rects
-from reelseek.desktop.results_model import ResultsModel
-from reelseek.desktop.results_view import ResultsView
+from reelseek.desktop.results.delegate import feedback_rects
+from reelseek.desktop.results.model import ResultsModel
+from reelseek.desktop.results.view import ResultsView
 from tests.desktop.fakes import Recorder
 from tests.desktop.test_results import view  # noqa: F401 - the fixture
 

@@ -26,6 +26,30 @@ def library(tmp_path: Path) -> Iterator[Library]:
     lib.close()
 
 
+def test_test_model_is_not_offered_but_kept_when_chosen(qtbot: QtBot, tmp_path: Path) -> None:
+    """The menus leave out the test model; a library set to it (--model, $REELSEEK_MODEL) still shows it."""
+    from reelseek.core.models import TEST_MODEL_ID
+
+    lib = Library(tmp_path / "plain", model_id=None)
+    try:
+        dialog = SettingsDialog(lib, QSettings(str(tmp_path / "a.ini"), QSettings.Format.IniFormat))
+        qtbot.addWidget(dialog)
+        offered = [dialog.model_combo.itemData(i) for i in range(dialog.model_combo.count())]
+        assert TEST_MODEL_ID not in offered and "vit-b-32" in offered
+    finally:
+        lib.close()
+    lib = Library(tmp_path / "tiny", model_id=TEST_MODEL_ID)
+    try:
+        dialog = SettingsDialog(lib, QSettings(str(tmp_path / "b.ini"), QSettings.Format.IniFormat))
+        qtbot.addWidget(dialog)
+        assert dialog.model_combo.currentData() == TEST_MODEL_ID
+        setup = ModelSetupWidget(lib)
+        qtbot.addWidget(setup)
+        assert setup.selected_model() == TEST_MODEL_ID
+    finally:
+        lib.close()
+
+
 def test_settings_persist(qtbot: QtBot, library: Library, tmp_path: Path) -> None:
     qs = QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
     dialog = SettingsDialog(library, qs)

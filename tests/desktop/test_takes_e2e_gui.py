@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from reelseek.desktop.results_delegate import takes_badge_rect
-from reelseek.desktop.results_model import ResultsModel
+from reelseek.desktop.results.delegate import takes_badge_rect
+from reelseek.desktop.results.model import ResultsModel
 from tests.desktop.gui_helpers import index_folder, open_window, search
 from tests.desktop.test_results import double_click
 from tests.synth.copies import SHOT_CAPTION, make_takes_library

@@ -13,9 +13,9 @@ from reelseek.core.library import Library
 from reelseek.core.settings import Settings
 from reelseek.core.types import Query
 from reelseek.desktop import theme
-from reelseek.desktop.results_delegate import takes_badge_rect
-from reelseek.desktop.results_model import ResultsModel
-from reelseek.desktop.results_view import ResultsView
+from reelseek.desktop.results.delegate import takes_badge_rect
+from reelseek.desktop.results.model import ResultsModel
+from reelseek.desktop.results.view import ResultsView
 from reelseek.desktop.search_controller import SearchController
 from reelseek.desktop.settings_dialog import SettingsDialog
 from tests.desktop.fakes import FakeLibrary, Recorder, moment

@@ -10,9 +10,9 @@ from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
 from reelseek.core.store_words import LineHit
-from reelseek.desktop.results_model import ResultsModel
-from reelseek.desktop.results_view import ResultsView
-from reelseek.desktop.source_badges import BADGE_COLOURS, badge_labels, caption
+from reelseek.desktop.results.model import ResultsModel
+from reelseek.desktop.results.source_badges import BADGE_COLOURS, badge_labels, caption
+from reelseek.desktop.results.view import ResultsView
 from reelseek.desktop.transcript_panel import TranscriptPanelWidget
 from tests.desktop.fakes import FakeLibrary, moment
 

@@ -25,8 +25,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .media_decode import Decoder, Picker, SampledFrame, TooManyErrors, TruncatedMediaError
-from .media_io import (
+from .decode import Decoder, Picker, SampledFrame, TooManyErrors, TruncatedMediaError
+from .io import (
     FrameConverter,
     MediaError,
     av_error_text,
@@ -37,7 +37,7 @@ from .media_io import (
 )
 
 if TYPE_CHECKING:
-    from .media_probe import ProbeInfo
+    from .probing import ProbeInfo
 
 STRATEGIES = ("keyframes", "sequential", "seek")
 
@@ -296,7 +296,7 @@ class _Sampler:
                     continue
                 t = self.packet_time(packet)
                 early = t is not None and t < target - 0.5 * self.frame_dur
-                if early and self.info.intra_only and t < target - 1.5 * self.frame_dur:
+                if early and t is not None and self.info.intra_only and t < target - 1.5 * self.frame_dur:
                     continue  # every packet decodes alone: skip straight to the wanted one
                 yield from self.decoder.send(packet, "NONREF" if early else "DEFAULT")
                 if self.picker.k > k_before:
@@ -350,7 +350,7 @@ def sample(
     threads: int,
 ) -> Iterator[SampledFrame]:
     """Run one strategy over one file (see media.sample_frames for the contract)."""
-    from .media_io import open_input
+    from .io import open_input
 
     container = open_input(path)
     try:

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from reelseek.core.types import Moment
-from reelseek.desktop.results_model import ThumbKey, thumb_key
+from reelseek.desktop.results.model import ThumbKey, thumb_key
 from reelseek.desktop.tasks import TaskRunner
 
 if TYPE_CHECKING:

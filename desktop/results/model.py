@@ -167,7 +167,7 @@ class ResultsModel(QAbstractListModel):
             return Path(m.path).name
         if role == Qt.ItemDataRole.ToolTipRole:
             state = " (offline)" if m.offline else ""
-            from reelseek.desktop import source_badges
+            from reelseek.desktop.results import source_badges
 
             words = source_badges.tooltip(m)
             base = (

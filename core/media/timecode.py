@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .timecode import DEFAULT_RATE, Rate, SourceClock, format_tc, parse_tc, snap_rate
+from ..timecode import DEFAULT_RATE, Rate, SourceClock, format_tc, parse_tc, snap_rate
 
 log = logging.getLogger(__name__)
 # FFmpeg writes one frame digit below 10 fps' worth of labels ("01:00:00:0" at 10 fps).

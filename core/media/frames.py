@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .media_io import (
+from .io import (
     FrameConverter,
     MediaError,
     av_error_text,
@@ -22,7 +22,7 @@ from .media_io import (
     stream_sar,
     video_stream,
 )
-from .media_probe import frame_rate
+from .probing import frame_rate
 
 
 def to_model_input(rgb: np.ndarray, size: int) -> np.ndarray:
@@ -67,7 +67,7 @@ def load_image(path: Path, size: int) -> np.ndarray:
 def _read_image(path: Path, draft: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
-    from .still_images import read_still
+    from ..still_images import read_still
 
     check_file(path)
     try:

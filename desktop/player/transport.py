@@ -24,8 +24,8 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from reelseek.desktop.frame_clock import FrameClock
-from reelseek.desktop.vlc_player import VlcPlayer
+from reelseek.desktop.player.frame_clock import FrameClock
+from reelseek.desktop.player.vlc_player import VlcPlayer
 
 POLL_MS = 40  # position refresh; also how late the stop at the out point can be noticed
 SHUTTLE_MAX = 8.0

@@ -23,8 +23,3 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
 def is_video_candidate(path: Path) -> bool:
     """True if the file name has a known video extension (case-insensitive); nothing is read."""
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS
-
-
-def is_image_candidate(path: Path) -> bool:
-    """True if the file name has a still-image extension (case-insensitive); nothing is read."""
-    return Path(path).suffix.lower() in IMAGE_EXTENSIONS

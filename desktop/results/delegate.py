@@ -21,8 +21,9 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from reelseek.core.timecode import clock
 from reelseek.core.types import Moment
-from reelseek.desktop import source_badges, theme
-from reelseek.desktop.results_model import ResultsModel
+from reelseek.desktop import theme
+from reelseek.desktop.results import source_badges
+from reelseek.desktop.results.model import ResultsModel
 
 CARD_WIDTH = 232
 THUMB_HEIGHT = 130  # 16:9 of the thumbnail area inside the card's padding

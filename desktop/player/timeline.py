@@ -46,10 +46,6 @@ class TimelineWidget(QWidget):
         self._range = (min(start, end), max(start, end))
         self.update()
 
-    def clear_range(self) -> None:
-        self._range = None
-        self.update()
-
     def range(self) -> tuple[float, float] | None:
         return self._range
 

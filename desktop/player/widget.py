@@ -12,13 +12,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVB
 from reelseek.core.timecode import SourceClock
 from reelseek.core.types import Moment
 from reelseek.desktop import theme
-from reelseek.desktop.frame_clock import FrameClock
-from reelseek.desktop.player_marks import Marks
-from reelseek.desktop.player_media import MediaFacts, PlayerMediaLoader
-from reelseek.desktop.player_transport import PlayerTransport
-from reelseek.desktop.timeline import TimelineWidget
-from reelseek.desktop.video_surface import VideoSurfaceWidget
-from reelseek.desktop.vlc_player import VlcPlayer
+from reelseek.desktop.player.frame_clock import FrameClock
+from reelseek.desktop.player.marks import Marks
+from reelseek.desktop.player.media import MediaFacts, PlayerMediaLoader
+from reelseek.desktop.player.timeline import TimelineWidget
+from reelseek.desktop.player.transport import PlayerTransport
+from reelseek.desktop.player.video_surface import VideoSurfaceWidget
+from reelseek.desktop.player.vlc_player import VlcPlayer
 
 KEYS_HELP = (
     "Space play/pause · J/K/L shuttle · ←/→ one frame · Shift+←/→ one second · "

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .media_io import (
+from .io import (
     MediaError,
     av_error_text,
     configure_decoder,
@@ -19,7 +19,7 @@ from .media_io import (
     stream_sar,
     video_stream,
 )
-from .media_timecode import SourceTimecode, read_source_timecode
+from .timecode import SourceTimecode, read_source_timecode
 
 # Probe reads packets from the start of the file until it has seen this much (cheap: no decoding).
 _PROBE_MAX_SECONDS = 60.0
@@ -55,7 +55,7 @@ class ProbeInfo:
     # starts earlier, edit lists). Times here count from the first video frame; add this to
     # seek a player whose clock counts from the container start.
     start_offset: float = 0.0
-    # Start timecode tag, exact rational frame rate, drop-frame and VFR flags (see media_timecode).
+    # Start timecode tag, exact rational frame rate, drop-frame and VFR flags (see media/timecode.py).
     source_tc: SourceTimecode = field(default_factory=SourceTimecode)
 
 
@@ -275,20 +275,20 @@ def _duration(container: Any, stream: Any, tb: Fraction, origin: int, stats: _Pa
         stream_start = float(origin * tb) if stream.start_time is not None else 0.0
         if "matroska" in container.format.name:
             # Matroska's segment duration counts from timestamp 0, not from the first frame.
-            return max(0.0, total - stream_start)
+            return max(0.0, float(total - stream_start))
         container_start = container.start_time / 1_000_000 if container.start_time is not None else 0.0
-        return max(0.0, total - max(0.0, stream_start - container_start))
+        return max(0.0, float(total - max(0.0, stream_start - container_start)))
     return stats.end  # no header duration: at least what was read (all of it when stats.eof)
 
 
 def _start_offset(container: Any, stream: Any, tb: Fraction) -> float:
     if stream.start_time is None or container.start_time is None:
         return 0.0
-    return max(0.0, round(float(stream.start_time * tb) - container.start_time / 1_000_000, 6))
+    return max(0.0, round(float(stream.start_time * tb) - float(container.start_time) / 1_000_000, 6))
 
 
 def _container_name(container: Any, path: Path) -> str:
-    names = container.format.name.split(",")
+    names: list[str] = container.format.name.split(",")
     ext = Path(path).suffix.lower().lstrip(".")
     if ext in names:
         return ext

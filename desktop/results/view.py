@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
 from reelseek.core.types import Moment
 from reelseek.desktop import file_actions, theme
 from reelseek.desktop.export_controller import export_menu
-from reelseek.desktop.results_delegate import ResultCardDelegate, takes_badge_rect
-from reelseek.desktop.results_model import ResultsModel
+from reelseek.desktop.results.delegate import ResultCardDelegate, takes_badge_rect
+from reelseek.desktop.results.model import ResultsModel
 
 # Keys that drive the player while the results have focus (arrows stay with the grid).
 PLAYER_KEYS = frozenset({Qt.Key.Key_Space, Qt.Key.Key_J, Qt.Key.Key_K, Qt.Key.Key_L, Qt.Key.Key_I, Qt.Key.Key_O})

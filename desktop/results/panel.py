@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout, 
 
 from reelseek.core.types import Moment, Query, SearchResult
 from reelseek.desktop.query_help import nothing_found_text
-from reelseek.desktop.results_model import ResultsModel
-from reelseek.desktop.results_view import ResultsView
+from reelseek.desktop.results.model import ResultsModel
+from reelseek.desktop.results.view import ResultsView
 
 
 class ResultsPanelWidget(QStackedWidget):

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .media_io import MediaError, av_error_text
+from .io import MediaError, av_error_text
 
 # Decoding a corrupt file gives up after this many failed packets (never hang, never spin).
 MAX_DECODE_ERRORS = 48
@@ -118,7 +118,8 @@ class Decoder:
         pts = frame.pts if frame.pts is not None else frame.dts
         if pts is None:  # no timestamps at all: count frames at the nominal rate
             return self.last_t + self.frame_dur if self.frames else 0.0
-        return (pts - self.origin) * self.tb
+        t: float = (pts - self.origin) * self.tb
+        return t
 
     def send(self, packet: Any | None, skip: str = "DEFAULT") -> Iterator[tuple[float, Any]]:
         import av

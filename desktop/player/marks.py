@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reelseek.desktop.frame_clock import FrameClock
+from reelseek.desktop.player.frame_clock import FrameClock
 
 
 class Marks:

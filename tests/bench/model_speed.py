@@ -1,6 +1,6 @@
 """Encoder speed per model and precision, measured with random weights (same compute as the real ones).
 
-Run ``python -m reelseek.core.models.speed vit-b-32 mobileclip2-s0 --precision fp32 bf16``; an
+Run ``python -m tests.bench.model_speed vit-b-32 mobileclip2-s0 --precision fp32 bf16``; an
 id that is not in the registry is taken as an open_clip architecture name (``ViT-B-16``).
 """
 
@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 
-from .registry import ModelError, ModelSpec, get_spec
+from reelseek.core.models.registry import ModelError, ModelSpec, get_spec
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def measure(
     """Time ``encode_frames`` and ``encode_texts`` on CPU for each precision (median of runs)."""
     import torch
 
-    from .device import cpu_count
+    from reelseek.core.models.device import cpu_count
 
     n_threads = threads or cpu_count()
     previous = torch.get_num_threads()
@@ -96,7 +96,8 @@ def _measure(
     import numpy as np
     import torch
 
-    from .embedder import _PROBE_TEXTS, _probe_frames, _set_dtype, create_random_embedder
+    from reelseek.core.models.embedder import _PROBE_TEXTS, _probe_frames, _set_dtype
+    from tests.bench.random_embedder import create_random_embedder
 
     torch.manual_seed(0)
     emb = create_random_embedder(spec, device="cpu", precision="fp32", batch_size=batch_size)
@@ -146,7 +147,7 @@ def _measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m reelseek.core.models.speed", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m tests.bench.model_speed", description=__doc__)
     ap.add_argument("models", nargs="+", help="registry ids or open_clip architecture names")
     ap.add_argument("--precision", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16", "fp16"])
     ap.add_argument("--batch-size", type=int, default=16)

@@ -1,17 +1,4 @@
-"""Everything PyAV: probe, frame sampling, preprocessing to model input, thumbnails and stills.
-
-This is the public face; the work is split by concern: media_probe (probe), media_sampling
-(the strategies), media_frames (single frames, thumbnails, stills) and media_io (errors,
-opening files, swscale conversion).
-
-Strategy in one paragraph (numbers in docs/media-notes.md): demuxing is ~50x cheaper than
-decoding, so every strategy demuxes and chooses what the decoder sees. ``keyframes`` decodes
-only keyframes when they are dense enough for the sampling interval (GOP <= 1.5x ``every``);
-``sequential`` decodes from each keyframe only as far as the last sample inside that GOP,
-skipping non-reference frames, and never decodes the rest of the GOP; ``seek`` seeks to each
-sample and is used for intra-only codecs (ProRes, DNxHD, MJPEG...), where every frame decodes
-on its own and reading the whole file would cost far more I/O than decoding.
-"""
+"""Which decoding strategy a file gets, at what interval, and the one entry point that samples it."""
 
 from __future__ import annotations
 
@@ -20,30 +7,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from .media_frames import encode_jpeg, load_image, read_frame, thumbnail_jpeg, to_model_input
-from .media_io import MediaError
-from .media_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_candidate
-from .media_probe import ProbeInfo, probe
-from .media_sampling import STRATEGIES, SampledFrame, TruncatedMediaError, sample
-
-__all__ = [
-    "IMAGE_EXTENSIONS",
-    "VIDEO_EXTENSIONS",
-    "MediaError",
-    "ProbeInfo",
-    "SampledFrame",
-    "TruncatedMediaError",
-    "choose_strategy",
-    "effective_every",
-    "encode_jpeg",
-    "is_video_candidate",
-    "load_image",
-    "probe",
-    "read_frame",
-    "sample_frames",
-    "thumbnail_jpeg",
-    "to_model_input",
-]
+from .decode import SampledFrame
+from .probing import ProbeInfo, probe
+from .sampling import STRATEGIES, sample
 
 
 def choose_strategy(info: ProbeInfo, every: float) -> str:

@@ -1,0 +1,1 @@
+"""The player: VLC playback in a Qt surface, frame-exact transport, marks and the timeline."""
