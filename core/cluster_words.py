@@ -23,7 +23,7 @@ from typing import Any
 from .cluster import ClusterConfig, _short, connect, start_actors
 from .cluster_words_worker import REMOTE, WordsResult, WordsWorker, folder_files, ocr_model_files, recipe_of
 from .store import FileRow, Store
-from .types import IndexProgress, IndexReport
+from .types import IndexPhase, IndexProgress, IndexReport
 from .words.pass_ import PHASE, WordsPass
 from .words.types import WordSource
 
@@ -77,7 +77,7 @@ class ClusterWordsPass:
         total_s = sum(r.duration for r, _ in todo)
         done = _Progress()
 
-        def emit(current: str | None, phase: str = PHASE) -> None:
+        def emit(current: str | None, phase: IndexPhase = PHASE) -> None:
             if progress is None:
                 return
             el = time.monotonic() - t0
@@ -142,7 +142,7 @@ class ClusterWordsPass:
                     emit(job.row.display)
                 if not inflight:
                     if paused:
-                        emit(None, "paused")
+                        emit(None, IndexPhase.PAUSED)
                         time.sleep(0.1)
                         continue
                     break  # no worker left: the rest is read by the next run
