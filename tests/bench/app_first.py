@@ -103,7 +103,9 @@ def _run(home: Path, env: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def app_first_search(home: Path, pycache: Path, model_id: str, *, runs: int) -> dict[str, Any]:
+def app_first_search(
+    home: Path, pycache: Path, model_id: str, *, runs: int, before_runs: int | None = None
+) -> dict[str, Any]:
     """First-search figures for the product (after) and the old torch path (before), alternating."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("REELSEEK_")}
     base.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -112,9 +114,11 @@ def app_first_search(home: Path, pycache: Path, model_id: str, *, runs: int) -> 
     before_env = {**base, "REELSEEK_TEXT_ENGINE": "torch"}
     _run(home, after_env)  # bytecode and the settings the app writes on its first start
     before, after = [], []
+    n_before = runs if before_runs is None else before_runs
     for i in range(runs):
         log(f"app first search: run {i + 1}/{runs}")
-        before.append(_run(home, before_env))
+        if i < n_before:  # the old path takes minutes on a loaded machine: fewer runs may be asked for
+            before.append(_run(home, before_env))
         after.append(_run(home, after_env))
 
     def summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
