@@ -68,8 +68,9 @@ class Library:
     index load on first use. ``index()`` runs on the calling thread; ``search()`` may be called
     from other threads at the same time.
 
-    ``readonly=True`` (search, status) never writes anything: the database is opened read-only
-    and the vector index is memory-mapped, rebuilt in memory when stale, never saved. Otherwise
+    ``readonly=True`` (search, status) never writes the library: the database is opened read-only
+    and the vector index is memory-mapped, rebuilt in memory when stale, never saved (only a
+    missing null-query calibration, a cache, is saved where the folder is writable). Otherwise
     every write (indexing, folder changes, migrations, index saves) happens under the library's
     writer lock across processes (``lock.WriterLock``); ``wait`` is how long to wait for it
     (None: as long as it takes, 0: fail at once with ``LibraryBusy``).
@@ -565,7 +566,9 @@ class Library:
                     sample_every=self.settings.sample_every,
                     text_encoder=lambda: self.load_text_model(mid),
                     calibration_path=calibration_path(self.paths.data, mid),
-                    persist_calibration=not self.readonly,
+                    # A reader saves it too where it may (a cache file, written atomically):
+                    # else every search of a library without one repeats the 36 null queries.
+                    persist_calibration=not self.readonly or os.access(self.paths.data, os.W_OK),
                 )
                 self._searchers[mid] = s
             return s

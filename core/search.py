@@ -221,6 +221,13 @@ class Searcher:
             self._calibration = cal
             return cal
 
+    def warm_up(self) -> None:
+        """Load what the first search would otherwise load: the calibration (from its sidecar,
+        or computed) and the background frame sample (a scan of the segments table)."""
+        if len(self.vindex):  # an empty library has nothing to calibrate against
+            self.calibration()
+        self._background_sample()
+
     def cached_calibration(self) -> Calibration | None:
         """The calibration this searcher already has, without loading or computing one."""
         return self._calibration
@@ -335,8 +342,8 @@ class Searcher:
         # Median and MAD, not mean and std: in a small library the right scene is a sizeable
         # share of the sample and would inflate a plain std (measured: the share of true
         # captions flagged "no good match" on a 4-video library fell from ~25% to ~10%).
-        median = float(np.median(s))
-        spread = 1.4826 * float(np.median(np.abs(s - median)))
+        median = _median(s)
+        spread = 1.4826 * _median(np.abs(s - median))
         return median, max(spread, 1e-3), float(s.max())
 
     def _background_sample(self) -> np.ndarray:
@@ -365,6 +372,17 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=np.float32)
     n = float(np.linalg.norm(v))
     return v / n if n > 0 else v
+
+
+def _median(a: np.ndarray) -> float:
+    """``np.median`` of a 1-D finite array by partition: the same value, without np.median's
+    NaN check, which imports numpy.ma (15-45 ms of every cold search)."""
+    n = len(a)
+    k = n // 2
+    if n % 2:
+        return float(np.partition(a, k)[k])
+    p = np.partition(a, (k - 1, k))
+    return float((p[k - 1] + p[k]) / 2)
 
 
 def _runs(segs: list[SegmentRow]) -> list[list[SegmentRow]]:

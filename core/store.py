@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sqlite_utils
 
 from . import store_collections
 from .store_search import SearchReads
 from .types import DONE, ERROR, INDEXING, OFFLINE, PENDING, STATUSES
 
 if TYPE_CHECKING:
+    import sqlite_utils  # migrations only: imported when one runs (~70 ms a search does not need)
+
     from .media.timecode import SourceTimecode
 
 SCHEMA_VERSION = 4
@@ -312,6 +313,8 @@ class Store(SearchReads):
             backup = self.path.with_name(f"{self.path.name}.v{current}.bak")
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             shutil.copy2(self.path, backup)
+        import sqlite_utils
+
         for version in range(current + 1, SCHEMA_VERSION + 1):
             with self.transaction() as c:
                 _MIGRATIONS[version](sqlite_utils.Database(c))

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-import sqlite_utils
-
 from .media.timecode import SourceTimecode
 
 if TYPE_CHECKING:
+    import sqlite_utils  # the migration's argument only: searches never import it
+
     from .store import Store
 
 _TC_COLUMNS = {"tc_start": str, "rate_num": int, "rate_den": int, "drop_frame": int, "vfr": int}

@@ -188,13 +188,17 @@ class IndexWorker(QObject):
         report = None
         try:
             if embed and self._library.model_available():
-                if not self._model_ready:
-                    self._set_state(WorkerState.LOADING)
-                # Every run: after a model change in the settings this loads the new one.
-                load_model_gently(self._library)
-                if not self._model_ready:
-                    self._model_ready = True
-                    self.model_loaded.emit()
+                # Only with files waiting: the full model (torch, ~1.6 GB) on a launch with
+                # nothing new would take both cores from the first search. Files the scan
+                # finds are still embedded: library.index loads the model itself for them.
+                if _has_pending_work(self._library):
+                    if not self._model_ready:
+                        self._set_state(WorkerState.LOADING)
+                    # Every run: after a model change in the settings this loads the new one.
+                    load_model_gently(self._library)
+                    if not self._model_ready:
+                        self._model_ready = True
+                        self.model_loaded.emit()
                 self._last_done, self._last_current = 0, None
                 self._set_state(WorkerState.PAUSED if self._pause.is_set() else WorkerState.SCANNING)
                 report = self._library.index(
@@ -281,3 +285,17 @@ def _lower_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         except OSError as exc:
             log.debug("could not lower the indexing thread's priority: %s", exc)
+
+
+def _has_pending_work(library: Library) -> bool:
+    """Whether the library already knows of files to embed (pending, interrupted, or not yet
+    covered by the current model); True when it cannot tell."""
+    try:
+        from reelseek.core.store_models import coverage
+        from reelseek.core.types import INDEXING, PENDING
+
+        counts = library.store.status_counts()
+        covered, total = coverage(library.store, library.model_id())
+    except Exception:  # an odd library state: load as before
+        return True
+    return counts.get(PENDING, 0) + counts.get(INDEXING, 0) > 0 or covered < total

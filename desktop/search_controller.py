@@ -84,6 +84,9 @@ class SearchController(QObject):
             try:
                 if library.model_available():
                     load_text_model_gently(library)
+                    # The null-query calibration (seconds when it must be computed) and the
+                    # background frame sample: otherwise the first search pays for them.
+                    library.searcher().warm_up()
             except Exception as exc:  # the first real search shows the error
                 log.info("search warm-up failed: %s", exc)
 

@@ -74,6 +74,7 @@ def prepare(work: Path, n_segments: int) -> Path:
     spec = default_spec()
     home = work / f"home-{spec.id}-{n_segments}"
     if (home / "ready").exists():
+        calibrate(home)  # homes made before the bench saved it
         return home
     home.mkdir(parents=True, exist_ok=True)
     if not spec.is_bundled:
@@ -94,8 +95,26 @@ def prepare(work: Path, n_segments: int) -> Path:
             timeout=1800,
         )
     generate_library(home, n_segments, dim=spec.dim, model_id=spec.id, n_queries=1, seed=0)
+    calibrate(home)
     (home / "ready").write_text("1")
     return home
+
+
+def calibrate(home: Path) -> Path:
+    """Save the null-query calibration as `reelseek-cli index` does at the end of a run
+    (``Library._calibrate``): the library is written directly here, not indexed."""
+    from reelseek.core.calibration import sidecar_path
+    from reelseek.core.library import Library
+
+    spec = default_spec()
+    path = sidecar_path(home, spec.id)
+    if not path.exists():
+        lib = Library(home, model_id=spec.id)
+        try:
+            lib.searcher(spec.id).calibration()
+        finally:
+            lib.close()
+    return path
 
 
 def embedding_comparison(home: Path, n: int) -> dict[str, Any]:
@@ -142,6 +161,14 @@ def run_startup(work: Path, *, runs: int, n_segments: int, memory_segments: int 
     before_env = _env(home, pycache, REELSEEK_TEXT_ENGINE="torch")
     first = _timed(cmd, after_env)  # builds the text-tower export if absent (once per weights file)
     _timed(cmd, before_env)  # writes the before path's bytecode cache: neither run below pays for it
+    # A library without a saved calibration (indexed by an older reelseek, or written directly):
+    # the first search runs the 36 null queries and, being allowed to, saves the result.
+    sidecar = calibrate(home)
+    sidecar.unlink()
+    uncalibrated = _timed(cmd, after_env)
+    uncalibrated["saved_calibration"] = sidecar.exists()
+    calibrate(home)
+    after_saved = _timed(cmd, after_env)
     runs_before, runs_after = [], []
     for i in range(runs):
         log(f"startup: run {i + 1}/{runs}")
@@ -164,6 +191,8 @@ def run_startup(work: Path, *, runs: int, n_segments: int, memory_segments: int 
         "segments": n_segments,
         "command": " ".join(["reelseek-cli", "search", repr(QUERY), "--limit", "5"]),
         "first_run_with_export": first,
+        "first_run_without_saved_calibration": uncalibrated,
+        "next_run_after_it": after_saved,
         "before": summary(runs_before),
         "after": summary(runs_after),
         "same_top_result": runs_before[0]["first_line"] == runs_after[0]["first_line"],
@@ -180,6 +209,15 @@ def run_startup(work: Path, *, runs: int, n_segments: int, memory_segments: int 
         }
     log("startup: query embedding per engine")
     result["embedding"] = embedding_comparison(home, max(5, runs * 2))
+    if memory_segments:
+        from tests.bench.further import further_queries
+
+        log(f"startup: further queries in one process at {memory_segments} segments")
+        result["further_query"] = further_queries(big, spec.id, max(10, runs * 2))
+    from tests.bench.app_first import app_first_search
+
+    log("startup: the app's first search")
+    result["app_first_search"] = app_first_search(home, pycache, spec.id, runs=max(1, (runs + 1) // 2))
     return result
 
 
@@ -216,6 +254,14 @@ def markdown(st: dict[str, Any]) -> list[str]:
             f"{mem['before']['wall_s']:.2f} | {mem['after']['cpu_s']:.2f} / {mem['before']['cpu_s']:.2f} | "
             f"{mem['after']['peak_rss_bytes'] / 2**20:.0f} / {mem['before']['peak_rss_bytes'] / 2**20:.0f} MB |"
         )
+    nocal, nxt = st.get("first_run_without_saved_calibration"), st.get("next_run_after_it")
+    if nocal and nxt:
+        out.append(
+            f"| after, a library without a saved calibration: first search (runs the null queries, saves "
+            f"them: {nocal.get('saved_calibration')}) / the next | {nocal['wall_s']:.2f} / {nxt['wall_s']:.2f} | "
+            f"{nocal['cpu_s']:.2f} / {nxt['cpu_s']:.2f} | {nocal['peak_rss_bytes'] / 2**20:.0f} / "
+            f"{nxt['peak_rss_bytes'] / 2**20:.0f} MB |"
+        )
     e = st["embedding"]
     out += [
         "",
@@ -227,4 +273,12 @@ def markdown(st: dict[str, Any]) -> list[str]:
     for name, v in e.items():
         if isinstance(v, dict):
             out.append(f"| {name} | {v['ms_median']:.1f} ({v['ms_best']:.1f}) | {v['min_cosine_to_fp32']:.6f} |")
+    if "further_query" in st:
+        from tests.bench.further import markdown as further_md
+
+        out += further_md(st["further_query"])
+    if "app_first_search" in st:
+        from tests.bench.app_first import markdown as app_md
+
+        out += app_md(st["app_first_search"])
     return out
