@@ -77,10 +77,20 @@ def resource_datas(resources: Path, package_dest: str = "reelseek/resources") ->
     return pairs
 
 
+# NVIDIA's CUDA libraries by file name: PyInstaller's dependency analysis also places them at the
+# bundle's top (libcublas.so.13 next to libvlc.so.5), not only under nvidia/. Exact stems: a
+# wheel's own renamed copy (libcudart.faf08d9a.so.13 in ctranslate2.libs) is that wheel's.
+NVIDIA_LIB = re.compile(
+    r"lib(cudart|cublas|cublasLt|cufft|cufftw|curand|cusparse|cusparseLt|cusolver|cusolverMg|cufile|cufile_rdma"
+    r"|cupti|nvrtc|nvrtc-builtins|nvJitLink|nvshmem_host|nccl|cudnn(_\w+)?|nvperf_\w+|nvblas|nvToolsExt"
+    r"|pcsamplingutil|checkpoint|nvtx3interop)(\.alt)?\.so(\.[\d.]+)?$"
+)
+
+
 def is_gpu_only_path(dest: str) -> bool:
-    """Bundle paths that only a GPU run can use: triton, and every NVIDIA CUDA library."""
+    """Bundle paths that only a GPU run can use: triton, nvidia/, and NVIDIA's CUDA libraries."""
     parts = Path(dest).parts
-    return bool(parts) and parts[0] in ("triton", "nvidia")
+    return bool(parts) and (parts[0] in ("triton", "nvidia") or bool(NVIDIA_LIB.match(parts[-1])))
 
 
 def needed_closure(roots: Iterable[str | os.PathLike[str]]) -> set[str]:
@@ -134,6 +144,20 @@ def cpu_binaries(binaries: Iterable[tuple[str, str, str]], needed: set[str]) -> 
 
 # torch/lib libraries loaded only by CUDA code paths (dlopen on first use, never at import).
 GPU_ONLY_TORCH_LIBS = frozenset({"libtorch_cuda_linalg.so", "libcaffe2_nvrtc.so"})
+
+
+def without_top_level_copies(binaries: Iterable[tuple[str, str, str]]) -> tuple[list, list]:
+    """Drop the top-level copy of a library that torch/lib or nvidia/ already carries (1.1 GB of
+    libtorch_cpu/libtorch_cuda/NCCL twice): PyInstaller's dependency analysis adds one for each
+    library a binary links, but the loader takes torch's through its RPATH ($ORIGIN), before the
+    bootloader's LD_LIBRARY_PATH (seen in /proc/PID/maps of the built reelseek-cli)."""
+    entries = list(binaries)
+    in_packages = {Path(e[0]).name for e in entries if e[0].startswith(("torch/lib/", "nvidia/"))}
+    kept, dropped = [], []
+    for entry in entries:
+        top_level_copy = "/" not in entry[0] and entry[0] in in_packages
+        (dropped if top_level_copy else kept).append(entry)
+    return kept, dropped
 
 
 def cpu_datas(datas: Iterable[tuple[str, str, str]]) -> tuple[list, list]:

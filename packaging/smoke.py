@@ -24,6 +24,10 @@ from pathlib import Path
 COCKATOO = Path("/usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4")  # python3-imageio
 
 
+# What the CPU build must not carry (torch loads them only on a GPU).
+GPU_ONLY_SAMPLES = ("triton", "nvidia/cudnn/lib/libcudnn_engines_precompiled.so.9", "libcusolver.so.12")
+
+
 class SmokeFailed(Exception):
     """One step failed; the message says which and why."""
 
@@ -55,9 +59,8 @@ def launch(cmd: list[str], env: dict[str, str], timeout: float) -> subprocess.Co
         tail = ((e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""))[-2000:]
         raise SmokeFailed(f"`{' '.join(cmd)}` did not finish within {timeout:.0f} s\n{tail}") from None
     if proc.returncode != 0:
-        raise SmokeFailed(
-            f"`{' '.join(cmd)}` exited {proc.returncode}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
-        )
+        output = f"--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+        raise SmokeFailed(f"`{' '.join(cmd)}` exited {proc.returncode}\n{output}")
     return proc
 
 
@@ -86,7 +89,7 @@ def check_contents(app: Path) -> dict:
         raise SmokeFailed("the test model (resources/models) is in the bundle")
     info = json.loads(info_file.read_text())
     if info.get("variant") == "cpu":
-        gpu_only = [p for p in ("triton", "nvidia/cudnn/lib/libcudnn_engines_precompiled.so.9") if (internal / p).exists()]
+        gpu_only = [p for p in GPU_ONLY_SAMPLES if (internal / p).exists()]
         if gpu_only:
             raise SmokeFailed(f"the CPU build carries GPU-only files: {gpu_only}")
     print(f"smoke:   {info.get('variant')} build, {len(plugins)} VLC plugins", flush=True)
@@ -101,7 +104,8 @@ def check_gui(app: Path, env: dict[str, str]) -> None:
     libvlc_line = next((ln for ln in proc.stdout.splitlines() if "smoke: libvlc" in ln), "")
     if str(app.resolve() / "_internal") not in libvlc_line:
         raise SmokeFailed(f"the player did not load the bundled libvlc/plugins: {libvlc_line!r}")
-    print("smoke:   " + " | ".join(ln for ln in proc.stdout.splitlines() if ln.startswith("reelseek smoke")), flush=True)
+    said = [ln for ln in proc.stdout.splitlines() if ln.startswith("reelseek smoke")]
+    print("smoke:   " + " | ".join(said), flush=True)
 
 
 @step("make a random ViT-B-32 weights file (torch.save)")
@@ -149,7 +153,8 @@ def cli_import(cli: Path, env: dict[str, str], weights: Path) -> None:
 def cli_index(cli: Path, env: dict[str, str], footage: Path) -> None:
     proc = launch([str(cli), "--model", "vit-b-32", "index", str(footage), "--json"], env, timeout=900)
     status = launch([str(cli), "--model", "vit-b-32", "status", "--json"], env, timeout=300)
-    print(f"smoke:   index: {proc.stdout.strip()[:300]!r}\nsmoke:   status: {status.stdout.strip()[:400]!r}", flush=True)
+    print(f"smoke:   index: {proc.stdout.strip()[:300]!r}", flush=True)
+    print(f"smoke:   status: {status.stdout.strip()[:400]!r}", flush=True)
 
 
 @step("bundled CLI: search")

@@ -29,7 +29,8 @@ bc = _load("bundle_contents")
 
 def test_the_spec_uses_these_lists() -> None:
     spec = (PACKAGING / "reelseek.spec").read_text()
-    for used in ("bc.resource_datas(", "bc.vlc_binaries(", "bc.cpu_binaries(", "bc.CPU_EXCLUDED_MODULES", "launcher.py"):
+    uses = ("bc.resource_datas(", "bc.vlc_binaries(", "bc.cpu_binaries(", "bc.CPU_EXCLUDED_MODULES", "launcher.py")
+    for used in uses:
         assert used in spec
 
 
@@ -76,13 +77,42 @@ def test_cpu_build_keeps_only_what_torch_needs_at_import() -> None:
         ("torch/lib/libtorch_cuda_linalg.so", "/x/l.so", "BINARY"),
         ("torch/lib/libtorch_cpu.so", "/x/c.so", "BINARY"),
         ("libvlc.so.5", "/usr/lib/libvlc.so.5", "BINARY"),
+        # PyInstaller's dependency analysis puts CUDA libraries at the top as well
+        ("libcusolver.so.12", "/x/s.so", "BINARY"),
+        ("libcudart.so.13", "/x/r.so", "BINARY"),
+        ("libcudart.faf08d9a.so.13", "/x/ctranslate2.libs/r.so", "BINARY"),  # a wheel's own copy
+        ("libcurl.so.4", "/usr/lib/libcurl.so.4", "BINARY"),
     ]
-    kept, dropped = bc.cpu_binaries(toc, {"libcublas.so.13", "libtorch_cpu.so"})
-    assert [e[0] for e in kept] == ["nvidia/cu13/lib/libcublas.so.13", "torch/lib/libtorch_cpu.so", "libvlc.so.5"]
-    assert len(dropped) == 4
-    datas_kept, datas_dropped = bc.cpu_datas([("triton/backends/nvidia/include/x.h", "/x", "DATA"), ("a", "/a", "DATA")])
+    kept, dropped = bc.cpu_binaries(toc, {"libcublas.so.13", "libtorch_cpu.so", "libcudart.so.13"})
+    assert [e[0] for e in kept] == [
+        "nvidia/cu13/lib/libcublas.so.13",
+        "torch/lib/libtorch_cpu.so",
+        "libvlc.so.5",
+        "libcudart.so.13",
+        "libcudart.faf08d9a.so.13",
+        "libcurl.so.4",
+    ]
+    assert len(dropped) == 5
+    datas = [("triton/backends/nvidia/include/x.h", "/x", "DATA"), ("a", "/a", "DATA")]
+    datas_kept, datas_dropped = bc.cpu_datas(datas)
     assert [e[0] for e in datas_kept] == ["a"] and len(datas_dropped) == 1
     assert "triton" in bc.CPU_EXCLUDED_MODULES and "ray" in bc.ALWAYS_EXCLUDED_MODULES
+
+
+def test_top_level_copies_of_torch_and_nvidia_libraries_go() -> None:
+    toc = [
+        ("torch/lib/libtorch_cpu.so", "/t/libtorch_cpu.so", "BINARY"),
+        ("libtorch_cpu.so", "/t/libtorch_cpu.so", "BINARY"),
+        ("nvidia/nccl/lib/libnccl.so.2", "/n/libnccl.so.2", "BINARY"),
+        ("libnccl.so.2", "/n/libnccl.so.2", "BINARY"),
+        ("libcublasLt.so.13", "/n/libcublasLt.so.13", "BINARY"),  # the only copy
+        ("av.libs/libavcodec.so", "/a/libavcodec.so", "BINARY"),
+        ("libavcodec.so", "/a/libavcodec.so", "BINARY"),  # not torch's: left alone
+    ]
+    kept, dropped = bc.without_top_level_copies(toc)
+    assert [e[0] for e in dropped] == ["libtorch_cpu.so", "libnccl.so.2"]
+    assert len(kept) == 5
+    assert "bc.without_top_level_copies(" in (PACKAGING / "reelseek.spec").read_text()
 
 
 def test_torch_import_closure_leaves_out_lazy_gpu_libraries() -> None:
