@@ -146,6 +146,11 @@ def cpu_binaries(binaries: Iterable[tuple[str, str, str]], needed: set[str]) -> 
 GPU_ONLY_TORCH_LIBS = frozenset({"libtorch_cuda_linalg.so", "libcaffe2_nvrtc.so"})
 
 
+def nvidia_binaries(site: Path) -> list[tuple[str, str]]:
+    """(source, destination) of every library in the nvidia-* wheels, at their site-packages path."""
+    return [(str(so), str(so.parent.relative_to(site))) for so in sorted(site.glob("nvidia/*/lib/*.so*"))]
+
+
 def without_top_level_copies(binaries: Iterable[tuple[str, str, str]]) -> tuple[list, list]:
     """Drop the top-level copy of a library that torch/lib or nvidia/ already carries (1.1 GB of
     libtorch_cpu/libtorch_cuda/NCCL twice): PyInstaller's dependency analysis adds one for each

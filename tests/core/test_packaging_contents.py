@@ -115,6 +115,15 @@ def test_top_level_copies_of_torch_and_nvidia_libraries_go() -> None:
     assert "bc.without_top_level_copies(" in (PACKAGING / "reelseek.spec").read_text()
 
 
+def test_gpu_build_brings_every_nvidia_library_where_torch_looks(tmp_path: Path) -> None:
+    for rel in ("nvidia/cu13/lib/libnvrtc-builtins.so.13.0", "nvidia/cudnn/lib/libcudnn_ops.so.9"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    pairs = bc.nvidia_binaries(tmp_path)
+    assert sorted(dest for _, dest in pairs) == ["nvidia/cu13/lib", "nvidia/cudnn/lib"]
+    assert "bc.nvidia_binaries(" in (PACKAGING / "reelseek.spec").read_text()
+
+
 def test_torch_import_closure_leaves_out_lazy_gpu_libraries() -> None:
     import torch
 
