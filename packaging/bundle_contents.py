@@ -151,16 +151,22 @@ def nvidia_binaries(site: Path) -> list[tuple[str, str]]:
     return [(str(so), str(so.parent.relative_to(site))) for so in sorted(site.glob("nvidia/*/lib/*.so*"))]
 
 
+TORCH_OWN_LIB = re.compile(r"lib(torch\w*|c10\w*|shm|caffe2_nvrtc)\.so$")
+
+
 def without_top_level_copies(binaries: Iterable[tuple[str, str, str]]) -> tuple[list, list]:
     """Drop the top-level copy of a library that torch/lib or nvidia/ already carries (1.1 GB of
     libtorch_cpu/libtorch_cuda/NCCL twice): PyInstaller's dependency analysis adds one for each
     library a binary links, but the loader takes torch's through its RPATH ($ORIGIN), before the
     bootloader's LD_LIBRARY_PATH (seen in /proc/PID/maps of the built reelseek-cli)."""
     entries = list(binaries)
-    in_packages = {Path(e[0]).name for e in entries if e[0].startswith(("torch/lib/", "nvidia/"))}
+    in_packages = {os.path.realpath(e[1]) for e in entries if e[0].startswith(("torch/lib/", "nvidia/"))}
     kept, dropped = [], []
     for entry in entries:
-        top_level_copy = "/" not in entry[0] and entry[0] in in_packages
+        # Only libraries nothing but torch loads: torch/lib's libgomp.so.1 also stands in for the
+        # system's at the top, where VLC's libavcodec finds it before (or without) torch.
+        torch_only = TORCH_OWN_LIB.match(entry[0]) or NVIDIA_LIB.match(entry[0])
+        top_level_copy = "/" not in entry[0] and torch_only and os.path.realpath(entry[1]) in in_packages
         (dropped if top_level_copy else kept).append(entry)
     return kept, dropped
 
