@@ -108,6 +108,35 @@ def check_gui(app: Path, env: dict[str, str]) -> None:
     print("smoke:   " + " | ".join(said), flush=True)
 
 
+# Hides the system's VLC (libvlc, libvlccore, plugins, FFmpeg 59) in a private mount namespace,
+# then runs "$@": the built app must still start, on what it carries.
+HIDE_SYSTEM_VLC = r"""
+set -e
+empty=$(mktemp -d); blank=$(mktemp)
+for d in /usr/lib/*-linux-gnu/vlc; do [ -d "$d" ] && mount --bind "$empty" "$d"; done
+for f in /usr/lib/*-linux-gnu/libvlc.so.5* /usr/lib/*-linux-gnu/libvlccore.so.9* \
+         /usr/lib/*-linux-gnu/libavcodec.so.* /usr/lib/*-linux-gnu/libavformat.so.*; do
+  [ -f "$f" ] && mount --bind "$blank" "$f"
+done
+exec "$@"
+"""
+
+
+@step("GUI without the system's VLC (private mount namespace)")
+def check_gui_without_system_vlc(app: Path, env: dict[str, str]) -> None:
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        print("smoke:   skipped: needs root and unshare to hide the system's VLC", flush=True)
+        return
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, timeout=60)
+    if probe.returncode != 0:
+        print("smoke:   skipped: this machine does not allow mount namespaces", flush=True)
+        return
+    cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", HIDE_SYSTEM_VLC, "hide-vlc"]
+    proc = launch([*cmd, str(app / "reelseek"), "--smoke"], env, timeout=300)
+    if "reelseek smoke: window shown" not in proc.stdout:
+        raise SmokeFailed(f"no 'window shown' line\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+
+
 @step("make a random ViT-B-32 weights file (torch.save)")
 def make_weights(folder: Path) -> Path:
     import open_clip
@@ -200,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_contents(app)
         check_gui(app, env)
+        check_gui_without_system_vlc(app, env)
         weights = make_weights(tmp)
         footage = make_footage(tmp)
         cli = app / "reelseek-cli"
