@@ -24,6 +24,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--model", help="model id to use instead of the one in settings")
     parser.add_argument("--device", choices=DEVICE_CHOICES, help="where the model runs")
     parser.add_argument("--version", action="version", version=f"reelseek {__version__}")
+    parser.add_argument("--smoke", action="store_true", help="self-test: quit once the window is shown")
     # Qt takes its own options (-platform, -style, ...); argparse must leave them alone.
     args, _qt_args = parser.parse_known_args(list(argv))
     return args
@@ -44,7 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from reelseek.core.library import Library, LibraryDamaged, LibraryError
     from reelseek.core.lock import set_owner_label
-    from reelseek.desktop.main_window import MainWindow
+    from reelseek.desktop import self_test
+
+    smoke = self_test.smoke_requested(args.smoke)
+    try:
+        from reelseek.desktop.main_window import MainWindow
+    except (OSError, NotImplementedError, SystemExit) as exc:  # python-vlc could not load libvlc
+        return self_test.fatal(self_test.player_unavailable_message(exc), interactive=not smoke)
 
     set_owner_label("the reelseek app")
     qsettings = QSettings()
@@ -61,8 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LibraryError, OSError, ValueError) as exc:
         QMessageBox.critical(None, "reelseek", f"Could not open the library:\n{exc}")
         return 1
-    window = MainWindow(library, qsettings=qsettings)
+    try:
+        window = MainWindow(library, qsettings=qsettings)
+    except RuntimeError as exc:
+        if "libvlc" not in str(exc):
+            raise
+        library.close()
+        return self_test.fatal(self_test.player_unavailable_message(exc), interactive=not smoke)
     window.show()
+    if smoke:
+        self_test.quit_when_shown(app, window)
     window.search.warm_up()  # the first search then finds the text tower loaded
     try:
         return app.exec()
