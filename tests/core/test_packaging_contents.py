@@ -29,7 +29,8 @@ bc = _load("bundle_contents")
 
 def test_the_spec_uses_these_lists() -> None:
     spec = (PACKAGING / "reelseek.spec").read_text()
-    uses = ("bc.resource_datas(", "bc.vlc_binaries(", "bc.cpu_binaries(", "bc.CPU_EXCLUDED_MODULES", "bc.app_modules(", "launcher.py")
+    uses = ("bc.resource_datas(", "bc.vlc_binaries(", "bc.cpu_binaries(", "bc.CPU_EXCLUDED_MODULES")
+    uses += ("bc.app_modules(", "launcher.py")
     for used in uses:
         assert used in spec
 
