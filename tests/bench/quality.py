@@ -31,9 +31,14 @@ LIMIT = 50
 # Keyframes every 2 s (camera footage is typically 0.5-2 s): the default sampling then takes one
 # frame per keyframe, strict sampling one per second, and the two can be compared.
 GOP_FRAMES = 20  # at 10 fps
-# Settings.max_sample_every: strict 1 frame/s is the product default (keyframe sampling lost
-# more than 0.02 of R@1 / mean IoU here, docs/benchmarks.md), keyframes is the candidate.
-SAMPLINGS = {"strict": None, "keyframes": 2.0}
+# (max_every, refine_edges): strict 1 frame/s; one frame per keyframe (lost more than 0.02 of
+# R@1 / mean IoU here, docs/benchmarks.md); keyframes first, then strict frames only in the gaps
+# that cross a picture change (core/sampling_edges.py), the candidate default.
+SAMPLINGS: dict[str, tuple[float | None, bool]] = {
+    "strict": (None, False),
+    "keyframes": (2.0, False),
+    "keyframes+edges": (2.0, True),
+}
 
 
 def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -140,27 +145,45 @@ def run_quality(workdir: Path, *, n_videos: int) -> dict[str, Any]:
     by_sampling = {name: _run_one(workdir, videos, queries, name, m) for name, m in SAMPLINGS.items()}
     out = dict(by_sampling["strict"])
     out["sampling"] = {
-        name: {"max_every": SAMPLINGS[name], "segments": r["segments"], "frames": r["frames"], **r["variants"]}
+        name: {
+            "max_every": SAMPLINGS[name][0],
+            "refine_edges": SAMPLINGS[name][1],
+            "segments": r["segments"],
+            "frames": r["frames"],
+            "index_wall_s": r["index_wall_s"],
+            **r["variants"],
+        }
         for name, r in by_sampling.items()
     }
-    d, st = by_sampling["keyframes"]["variants"]["two_stage"], by_sampling["strict"]["variants"]["two_stage"]
-    out["sampling_delta"] = {k: d[k] - st[k] for k in ("R@1", "R1@IoU0.5", "mean_IoU")}
+    st = by_sampling["strict"]["variants"]["two_stage"]
+    out["sampling_deltas"] = {
+        name: {k: r["variants"]["two_stage"][k] - st[k] for k in ("R@1", "R1@IoU0.5", "mean_IoU")}
+        for name, r in by_sampling.items()
+        if name != "strict"
+    }
+    out["sampling_delta"] = out["sampling_deltas"]["keyframes+edges"]
     return out
 
 
 def _run_one(
-    workdir: Path, videos: list[Any], queries: list[Any], name: str, max_every: float | None
+    workdir: Path, videos: list[Any], queries: list[Any], name: str, mode: tuple[float | None, bool]
 ) -> dict[str, Any]:
+    import time
+
+    from reelseek.core.indexer import IndexerConfig
     from reelseek.core.library import Library
     from reelseek.core.models.registry import TEST_MODEL_ID
     from reelseek.core.types import Query
 
     home = workdir / f"quality-home-{name}"
     shutil.rmtree(home, ignore_errors=True)
-    log(f"quality: indexing with {TEST_MODEL_ID}, {name} sampling (max_every {max_every})")
-    with Library(home, model_id=TEST_MODEL_ID) as lib:
-        lib.settings.max_sample_every = max_every
+    max_every, refine = mode
+    log(f"quality: indexing with {TEST_MODEL_ID}, {name} sampling (max_every {max_every}, edges {refine})")
+    cfg = IndexerConfig(sample_every=1.0, max_every=max_every, refine_edges=refine)
+    with Library(home, model_id=TEST_MODEL_ID, indexer_config=cfg) as lib:
+        t0 = time.perf_counter()
         report = lib.index([str(videos[0].path.parent)])
+        index_wall = time.perf_counter() - t0
         if report.errors:
             raise RuntimeError(f"indexing the benchmark library failed: {report.errors}")
         store = lib.store
@@ -193,6 +216,7 @@ def _run_one(
         "queries": len(queries),
         "segments": len(seg_vecs),
         "frames": int(sum(len(per_file[fid][0]) for fid in fid_of)),
+        "index_wall_s": index_wall,
         "window_s": WINDOW_S,
         "variants": {
             "single_stage": _metrics(*results["single"], heldout),
