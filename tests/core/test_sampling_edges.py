@@ -9,7 +9,7 @@ import pytest
 
 from reelseek.core import media
 from reelseek.core.sampling_edges import edge_targets, sample_at
-from tests.synth.videos import SceneSpec, write_video
+from tests.synth.videos import SceneSpec
 
 TEST_MODEL = "reelseek-test-tiny"
 
@@ -41,8 +41,30 @@ def _scenes() -> list[SceneSpec]:
 
 @pytest.fixture(scope="module")
 def gop2_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A keyframe every 2 s exactly: x264's scene-cut keyframe is off, as on camera originals
+    (with it, x264 puts a keyframe on the cut at 3 s and there is no gap to refine)."""
+    import av
+
+    from tests.synth.videos import render_frame, scene_for_spec
+
     path = tmp_path_factory.mktemp("edges") / "gop2.mp4"
-    write_video(path, _scenes(), codec="h264", fps=10, gop=20, seed=3)  # a keyframe every 2 s
+    scenes = _scenes()
+    drawn = [scene_for_spec(s, 3) for s in scenes]
+    rng = np.random.default_rng(3)
+    options = {"preset": "veryfast", "crf": "23", "g": "20", "keyint_min": "20", "sc_threshold": "0"}
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10, options=options)
+        stream.width, stream.height, stream.pix_fmt = 256, 144, "yuv420p"
+        for i in range(70):
+            t = i / 10
+            k = 0 if t < scenes[0].end else 1
+            progress = (t - scenes[k].start) / (scenes[k].end - scenes[k].start)
+            frame = av.VideoFrame.from_ndarray(render_frame(drawn[k], progress, 256, 144, rng), format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
     return path
 
 
@@ -69,16 +91,18 @@ def _stored_times(home: Path, folder: Path, **config: object) -> list[float]:
     from reelseek.core.library import Library
 
     with Library(home, model_id=TEST_MODEL, indexer_config=IndexerConfig(**config)) as lib:  # type: ignore[arg-type]
-        report = lib.index([folder])
+        report = lib.index([folder], words=False)
         assert report.errors == [] and report.indexed == 1
         (f,) = lib.store.files()
         return sorted(float(t) for s, _v, _t in lib.store.segments_of_file(f.id, TEST_MODEL) for t in s.times)
 
 
 def test_indexer_refines_the_scene_change_and_nothing_else(gop2_clip: Path, tmp_path: Path):
-    keyframes = _stored_times(tmp_path / "k", gop2_clip.parent, max_every=2.0, refine_edges=False)
+    # What the indexer would store without refinement (one frame per keyframe) and with strict
+    # 1 frame/s sampling: the sampler's own times, no indexing needed.
+    keyframes = [f.t for f in media.sample_frames(gop2_clip, every=1.0, size=32, max_every=2.0)]
+    strict = [f.t for f in media.sample_frames(gop2_clip, every=1.0, size=32)]
     refined = _stored_times(tmp_path / "r", gop2_clip.parent, max_every=2.0, refine_edges=True)
-    strict = _stored_times(tmp_path / "s", gop2_clip.parent)
     assert keyframes[:4] == [0.0, 2.0, 4.0, 6.0]
     # The change at 3 s lies between the keyframes at 2 and 4: 3 s is added, and only what
     # the model saw as a change (the frames inside one scene stay sparse).
