@@ -31,6 +31,10 @@ class IndexerConfig:
     # Accept sampling as sparse as this when it lets only keyframes be decoded (about 4x less
     # decoding on 2 s GOPs, see docs/media-notes.md); None keeps sample_every strictly.
     max_every: float | None = None
+    # With max_every: fill the gaps that cross a picture change with the strict-grid frames
+    # (core/sampling_edges.py), so moment edges stay as sharp as strict sampling's.
+    refine_edges: bool = True
+    edge_cosine: float = 0.9  # neighbours less similar than this mark a gap as an edge
     batch_size: int = 16  # frames per encoder call (PERF-NOTES: 16 beat 64 on these CPUs)
     decode_workers: int = 1  # decoding threads running ahead of the encoder
     queue_batches: int = 6  # how far decoding may run ahead, in batches (bounds memory)
@@ -305,8 +309,28 @@ class Indexer:
             log.warning("%s: %s", row.display, w.error)
             return
         assert w.info is not None
+        if self.config.max_every is not None and self.config.refine_edges:
+            self._refine(w)
         commit_embedded(
             self.store, self.vindex, self.model_id, row, w.info, w.times, w.vectors, w.thumbs, self.config, report
+        )
+
+    def _refine(self, w: _FileWork) -> None:
+        from .sampling_edges import refine_edges
+
+        assert w.info is not None
+        refine_edges(
+            w.row.path,
+            w.info,
+            w.times,
+            w.vectors,
+            w.thumbs,
+            encode=self.embedder.encode_frames,
+            jpeg=lambda a: media.encode_jpeg(a, quality=80),
+            every=self.config.sample_every,
+            threshold=self.config.edge_cosine,
+            size=self.embedder.image_size,
+            thumb_width=self.config.thumb_width,
         )
 
     def _reuse_copies(self, files: Sequence[FileRow], report: IndexReport) -> list[FileRow]:

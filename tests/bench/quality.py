@@ -16,6 +16,7 @@ ranked after them by their best segment-vector score (so every query has a rank)
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,19 @@ LIMIT = 50
 # Keyframes every 2 s (camera footage is typically 0.5-2 s): the default sampling then takes one
 # frame per keyframe, strict sampling one per second, and the two can be compared.
 GOP_FRAMES = 20  # at 10 fps
-# Settings.max_sample_every: strict 1 frame/s is the product default (keyframe sampling lost
-# more than 0.02 of R@1 / mean IoU here, docs/benchmarks.md), keyframes is the candidate.
-SAMPLINGS = {"strict": None, "keyframes": 2.0}
+# (max_every, refine_edges): strict 1 frame/s; one frame per keyframe (lost more than 0.02 of
+# R@1 / mean IoU here, docs/benchmarks.md); keyframes first, then strict frames only in the gaps
+# that cross a picture change (core/sampling_edges.py), the candidate default.
+SAMPLINGS: dict[str, tuple[float | None, bool]] = {
+    "strict": (None, False),
+    "keyframes": (2.0, False),
+    "keyframes+edges": (2.0, True),
+}
+# $REELSEEK_BENCH_EDGE_COSINE: IndexerConfig.edge_cosine for keyframes+edges (a higher value
+# refines more gaps); $REELSEEK_BENCH_SAMPLINGS: a comma-separated subset of SAMPLINGS.
+EDGE_COSINE = float(os.environ.get("REELSEEK_BENCH_EDGE_COSINE") or 0.9)
+if os.environ.get("REELSEEK_BENCH_SAMPLINGS"):
+    SAMPLINGS = {k: SAMPLINGS[k] for k in os.environ["REELSEEK_BENCH_SAMPLINGS"].split(",")}
 
 
 def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -140,27 +151,48 @@ def run_quality(workdir: Path, *, n_videos: int) -> dict[str, Any]:
     by_sampling = {name: _run_one(workdir, videos, queries, name, m) for name, m in SAMPLINGS.items()}
     out = dict(by_sampling["strict"])
     out["sampling"] = {
-        name: {"max_every": SAMPLINGS[name], "segments": r["segments"], "frames": r["frames"], **r["variants"]}
+        name: {
+            "max_every": SAMPLINGS[name][0],
+            "refine_edges": SAMPLINGS[name][1],
+            "segments": r["segments"],
+            "frames": r["frames"],
+            "index_wall_s": r["index_wall_s"],
+            **r["variants"],
+        }
         for name, r in by_sampling.items()
     }
-    d, st = by_sampling["keyframes"]["variants"]["two_stage"], by_sampling["strict"]["variants"]["two_stage"]
-    out["sampling_delta"] = {k: d[k] - st[k] for k in ("R@1", "R1@IoU0.5", "mean_IoU")}
+    st = by_sampling["strict"]["variants"]["two_stage"]
+    out["sampling_deltas"] = {
+        name: {k: r["variants"]["two_stage"][k] - st[k] for k in ("R@1", "R1@IoU0.5", "mean_IoU")}
+        for name, r in by_sampling.items()
+        if name != "strict"
+    }
+    out["edge_cosine"] = EDGE_COSINE
+    out["sampling_delta"] = next(iter(out["sampling_deltas"].values()), {})
     return out
 
 
 def _run_one(
-    workdir: Path, videos: list[Any], queries: list[Any], name: str, max_every: float | None
+    workdir: Path, videos: list[Any], queries: list[Any], name: str, mode: tuple[float | None, bool]
 ) -> dict[str, Any]:
+    import time
+
+    from reelseek.core.indexer import IndexerConfig
     from reelseek.core.library import Library
     from reelseek.core.models.registry import TEST_MODEL_ID
     from reelseek.core.types import Query
 
     home = workdir / f"quality-home-{name}"
     shutil.rmtree(home, ignore_errors=True)
-    log(f"quality: indexing with {TEST_MODEL_ID}, {name} sampling (max_every {max_every})")
-    with Library(home, model_id=TEST_MODEL_ID) as lib:
-        lib.settings.max_sample_every = max_every
-        report = lib.index([str(videos[0].path.parent)])
+    max_every, refine = mode
+    log(f"quality: indexing with {TEST_MODEL_ID}, {name} sampling (max_every {max_every}, edges {refine})")
+    cfg = IndexerConfig(sample_every=1.0, max_every=max_every, refine_edges=refine, edge_cosine=EDGE_COSINE)
+    with Library(home, model_id=TEST_MODEL_ID, indexer_config=cfg) as lib:
+        t0 = time.perf_counter()
+        # Visual retrieval only: the generated clips have no speech or text worth reading, and
+        # the words pass would take most of the run on a loaded machine.
+        report = lib.index([str(videos[0].path.parent)], words=False)
+        index_wall = time.perf_counter() - t0
         if report.errors:
             raise RuntimeError(f"indexing the benchmark library failed: {report.errors}")
         store = lib.store
@@ -193,6 +225,7 @@ def _run_one(
         "queries": len(queries),
         "segments": len(seg_vecs),
         "frames": int(sum(len(per_file[fid][0]) for fid in fid_of)),
+        "index_wall_s": index_wall,
         "window_s": WINDOW_S,
         "variants": {
             "single_stage": _metrics(*results["single"], heldout),

@@ -1,0 +1,111 @@
+"""Keyframes first, then strict frames only across picture changes (core/sampling_edges.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reelseek.core import media
+from reelseek.core.sampling_edges import edge_targets, sample_at
+from tests.synth.videos import SceneSpec
+
+TEST_MODEL = "reelseek-test-tiny"
+
+
+def _unit(rows: list[list[float]]) -> np.ndarray:
+    v = np.asarray(rows, dtype=np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_edge_targets_fill_only_gaps_that_cross_a_change():
+    same, other = [1.0, 0.0], [0.0, 1.0]
+    times = [0.0, 2.0, 4.0, 6.0, 7.0]
+    vecs = _unit([same, same, other, other, same])
+    # 2->4 crosses a change: 3 s is missing; 6->7 crosses one but is already 1 s apart.
+    assert edge_targets(times, vecs, 1.0, 0.9) == [3.0]
+    # Nothing changes: nothing to add, however sparse.
+    assert edge_targets(times, _unit([same] * 5), 1.0, 0.9) == []
+    # A 4 s gap across a change gets every strict target strictly inside it.
+    assert edge_targets([0.0, 4.0], _unit([same, other]), 1.0, 0.9) == [1.0, 2.0, 3.0]
+    assert edge_targets([0.0], _unit([same]), 1.0, 0.9) == []
+
+
+def _scenes() -> list[SceneSpec]:
+    return [
+        SceneSpec("red", "circle", "sky", "still", 0.0, 3.0),
+        SceneSpec("green", "square", "grass", "still", 3.0, 7.0),
+    ]
+
+
+@pytest.fixture(scope="module")
+def gop2_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A keyframe every 2 s exactly: x264's scene-cut keyframe is off, as on camera originals
+    (with it, x264 puts a keyframe on the cut at 3 s and there is no gap to refine)."""
+    import av
+
+    from tests.synth.videos import render_frame, scene_for_spec
+
+    path = tmp_path_factory.mktemp("edges") / "gop2.mp4"
+    scenes = _scenes()
+    drawn = [scene_for_spec(s, 3) for s in scenes]
+    rng = np.random.default_rng(3)
+    options = {"preset": "veryfast", "crf": "23", "g": "20", "keyint_min": "20", "sc_threshold": "0"}
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10, options=options)
+        stream.width, stream.height, stream.pix_fmt = 256, 144, "yuv420p"
+        for i in range(70):
+            t = i / 10
+            k = 0 if t < scenes[0].end else 1
+            progress = (t - scenes[k].start) / (scenes[k].end - scenes[k].start)
+            frame = av.VideoFrame.from_ndarray(render_frame(drawn[k], progress, 256, 144, rng), format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_sample_at_gives_the_frames_strict_sampling_gives(gop2_clip: Path):
+    info = media.probe(gop2_clip)
+    strict = {round(f.t, 3): f for f in media.sample_frames(gop2_clip, every=1.0, size=32, info=info)}
+    got = sample_at(gop2_clip, info, [1.0, 3.0, 5.0], size=32, thumb_width=48)
+    assert [round(f.t, 3) for f in got] == [1.0, 3.0, 5.0]
+    for f in got:
+        np.testing.assert_array_equal(f.pixels, strict[round(f.t, 3)].pixels)
+        assert f.thumb is not None and f.thumb.shape[1] == 48
+
+
+def test_sample_at_survives_targets_past_the_end_and_out_of_order(gop2_clip: Path):
+    info = media.probe(gop2_clip)
+    got = sample_at(gop2_clip, info, [5.0, 1.0, 99.0], size=32, thumb_width=None)
+    times = [f.t for f in got]
+    assert times[:2] == [1.0, 5.0] and times == sorted(times)
+    assert all(t <= info.duration for t in times)
+
+
+def _stored_times(home: Path, folder: Path, **config: object) -> list[float]:
+    from reelseek.core.indexer import IndexerConfig
+    from reelseek.core.library import Library
+
+    with Library(home, model_id=TEST_MODEL, indexer_config=IndexerConfig(**config)) as lib:  # type: ignore[arg-type]
+        report = lib.index([folder], words=False)
+        assert report.errors == [] and report.indexed == 1
+        (f,) = lib.store.files()
+        return sorted(float(t) for s, _v, _t in lib.store.segments_of_file(f.id, TEST_MODEL) for t in s.times)
+
+
+def test_indexer_refines_the_scene_change_and_nothing_else(gop2_clip: Path, tmp_path: Path):
+    # What the indexer would store without refinement (one frame per keyframe) and with strict
+    # 1 frame/s sampling: the sampler's own times, no indexing needed.
+    keyframes = [f.t for f in media.sample_frames(gop2_clip, every=1.0, size=32, max_every=2.0)]
+    strict = [f.t for f in media.sample_frames(gop2_clip, every=1.0, size=32)]
+    refined = _stored_times(tmp_path / "r", gop2_clip.parent, max_every=2.0, refine_edges=True)
+    assert keyframes[:4] == [0.0, 2.0, 4.0, 6.0]
+    # The change at 3 s lies between the keyframes at 2 and 4: 3 s is added, and only what
+    # the model saw as a change (the frames inside one scene stay sparse).
+    assert 3.0 in refined and set(keyframes) < set(refined)
+    assert set(refined) <= set(strict)
+    assert len(refined) < len(strict)
