@@ -21,7 +21,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from .media.decode import SampledFrame
-    from .media_probe import ProbeInfo
+    from .media.probing import ProbeInfo
 
 log = logging.getLogger(__name__)
 
