@@ -46,7 +46,7 @@ def _plan(ix: FlatIndex, same: bool) -> tuple[list[int], np.ndarray]:
 
 def _read_rows(ix: FlatIndex, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(ids, float16 vectors) of sorted global base rows, then the pages read are dropped."""
-    from .stage1 import _drop_pages
+    from .stage1_scan import _drop_pages
 
     which = np.searchsorted(ix._starts, rows, side="right") - 1
     vecs = []
