@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .backups import list_backups, make_backup, newest_good, restore
 from .errors import LibraryError
-from .library_health import index_sidecars
+from .library_health import index_of, index_sidecars, remove_index
 from .lock import WriterLock
 from .paths import DataPaths, data_paths
 from .store_health import connect_readonly, has_library_tables, integrity_check
@@ -98,12 +98,13 @@ def _read_meta(sidecar: Path) -> dict[str, object] | None:
 def _check_indexes(paths: DataPaths) -> list[IndexCheck]:
     """Each saved vector index against the store: the same segment ids, no more, no fewer."""
     from .stage1_file import Stage1Error, read
+    from .stage1_shards import live_ids
 
     out: list[IndexCheck] = []
     conn = connect_readonly(paths.database)
     try:
         for sidecar in index_sidecars(paths.data):
-            index_file = sidecar.with_suffix("")
+            index_file = index_of(sidecar)
             meta = _read_meta(sidecar)
             if meta is None:
                 out.append(IndexCheck(str(index_file), "?", None, None, False, "unreadable sidecar"))
@@ -111,7 +112,9 @@ def _check_indexes(paths: DataPaths) -> list[IndexCheck]:
             model = str(meta["model_id"])
             ids = {int(r[0]) for r in conn.execute("SELECT id FROM segments WHERE model_id=?", (model,))}
             try:
-                keys = {int(k) for k in read(index_file, int(meta["dim"])).ids}  # type: ignore[call-overload]
+                dim = int(meta["dim"])  # type: ignore[call-overload]
+                saved = live_ids(index_file, dim) if index_file.is_dir() else read(index_file, dim).ids
+                keys = {int(k) for k in saved}
             except Stage1Error as e:
                 out.append(IndexCheck(str(index_file), model, None, len(ids), False, f"unreadable: {e}"))
                 continue
@@ -169,9 +172,7 @@ def _fix_database(paths: DataPaths, actions: list[str]) -> None:
         )
     # A lost database with nothing to restore: start over, without the orphaned indexes.
     for sidecar in index_sidecars(paths.data):
-        for p in (sidecar, sidecar.with_suffix("")):
-            with contextlib.suppress(OSError):
-                p.unlink()
+        remove_index(sidecar)
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(OSError):
             db.with_name(db.name + suffix).unlink()

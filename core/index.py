@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import logging
 import os
 import secrets
@@ -35,10 +34,10 @@ class VectorIndex:
 
     ``generation`` is the store generation the index's CONTENTS reflect: captured in the same
     read snapshot as the vectors on a rebuild, and set by the writer after it mirrors a commit.
-    The file carries it in a sidecar JSON; on open a sidecar that differs from the store (a
-    crash between a commit and a save), or a missing or unreadable file, means a rebuild in
-    memory: the store is always right. Only the library's writer, holding the writer lock,
-    saves; temporary files are unique per process and renamed into place under that lock.
+    The folder's manifest carries it; on open a manifest that differs from the store (a crash
+    between a commit and a save), or a missing or damaged shard, mask or manifest, means a
+    rebuild in memory: the store is always right. Only the library's writer, holding the
+    writer lock, saves; new files get unused names and the manifest is renamed into place.
     """
 
     def __init__(self, path: Path, model_id: str, dim: int, *, exact_max: int | None = None) -> None:
@@ -63,7 +62,16 @@ class VectorIndex:
 
     @property
     def meta_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".json")
+        """The manifest: it names the shard files and carries the generation they reflect."""
+        from .stage1_shards import MANIFEST
+
+        return self.path / MANIFEST
+
+    @property
+    def legacy_paths(self) -> list[Path]:
+        """The single-file index (and its sidecar) older versions kept under a ``.usearch`` name."""
+        old = self.path.with_suffix(".usearch")
+        return [old, old.with_name(old.name + ".json")]
 
     @property
     def dirty(self) -> bool:
@@ -91,11 +99,9 @@ class VectorIndex:
         return True
 
     def read_meta(self) -> dict[str, object] | None:
-        try:
-            meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return meta if isinstance(meta, dict) else None
+        from .stage1_shards import read_meta
+
+        return read_meta(self.path)
 
     def _try_load(self, want_generation: int, store: Store, *, view: bool) -> bool:
         meta = self.read_meta()
@@ -116,7 +122,7 @@ class VectorIndex:
             index = self._new()
             # The file is memory-mapped read-only (no copy); a writer replacing it renames a new
             # inode into place, so a reader's mapping stays valid.
-            index.load(str(self.path))
+            index.load(self.path)
         except (OSError, ValueError) as e:  # Stage1Error (a ValueError) on a damaged or foreign file
             log.warning("vector index %s is unreadable (%s): rebuilding", self.path, e)
             return False
@@ -188,41 +194,34 @@ class VectorIndex:
         return out
 
     def save(self, generation: int | None = None) -> None:
-        """Atomically write the index and its sidecar (the sidecar last: it validates the file).
+        """Write what changed since the last save (new shards, mask) and commit the manifest, which
+        carries the generation: one rename makes the new state current (core/stage1_save.py).
 
         Only call while holding the library's writer lock. ``generation`` defaults to the one
-        the contents reflect; temporary names are unique per process so two processes can
-        never rename each other's half-written files.
+        the contents reflect.
         """
-        token = f"{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        tmp = self.path.with_name(f"{self.path.name}.{token}")
-        meta_tmp = self.meta_path.with_name(f"{self.meta_path.name}.{token}")
-        try:
-            with self._lock:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                gen = self.generation if generation is None else generation
-                self._index.save(str(tmp))
-                count = len(self._index)
-            meta_tmp.write_text(
-                json.dumps({"generation": gen, "model_id": self.model_id, "dim": self.dim, "count": count}),
-                encoding="utf-8",
-            )
-            # Invalidate first: a crash between the two renames must not pair a new index with
-            # an old sidecar that happens to match.
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(self.meta_path)
-            os.replace(tmp, self.path)
-            os.replace(meta_tmp, self.meta_path)
-        finally:
-            for t in (tmp, meta_tmp):
-                with contextlib.suppress(OSError):
-                    os.remove(t)
+        with self._lock:
+            gen = self.generation if generation is None else generation
+            count = len(self._index)
+            meta = {"generation": gen, "model_id": self.model_id, "count": count}
+            self._index.save(self.path, meta)
         self.generation = gen
         self.saved_generation = gen
+        # An older version's single file is stale from here on: the folder replaces it.
+        for old in self.legacy_paths:
+            with contextlib.suppress(OSError):
+                old.unlink()
 
     def remove_stale_temps(self) -> None:
-        """Drop temporary files left by killed writers (call under the writer lock)."""
-        for t in self.path.parent.glob(f"{glob.escape(self.path.name)}*.tmp"):
+        """Drop files left by killed writers: unnamed shards and masks, manifest temporaries, and
+        an older version's temporaries (call under the writer lock)."""
+        from .stage1_file import Stage1Error
+        from .stage1_shards import read_manifest, remove_unlisted
+
+        with contextlib.suppress(Stage1Error, OSError):
+            remove_unlisted(self.path, read_manifest(self.path))
+        old = self.legacy_paths[0]
+        for t in old.parent.glob(f"{glob.escape(old.name)}*.tmp"):
             with contextlib.suppress(OSError):
                 t.unlink()
 

@@ -241,7 +241,7 @@ class Library:
         return enc if enc is not None else self.load_model(mid)
 
     def vector_index(self, model_id: str | None = None) -> VectorIndex:
-        """The usearch index of a model's segments, rebuilt from the store if stale."""
+        """The stage-1 index of a model's segments, rebuilt from the store if stale."""
         from .index import VectorIndex
         from .models import get_spec
 
@@ -250,7 +250,7 @@ class Library:
             vi = self._vindexes.get(mid)
             if vi is None:
                 safe = re.sub(r"[^A-Za-z0-9_.-]", "_", mid)
-                vi = VectorIndex(self.paths.data / f"segments-{safe}.usearch", mid, get_spec(mid).dim)
+                vi = VectorIndex(self.paths.data / f"segments-{safe}.stage1", mid, get_spec(mid).dim)
                 vi.load_or_rebuild(self.store, view=self.readonly)
                 self._vindexes[mid] = vi
             elif not self.writer_lock.held and vi.generation != self.store.generation(mid):

@@ -17,7 +17,28 @@ if TYPE_CHECKING:
 
 
 def index_sidecars(data: Path) -> list[Path]:
-    return sorted(Path(data).glob("segments-*.usearch.json"))
+    """The JSON that says which model and generation each saved vector index holds: the manifest
+    of a stage-1 folder, or an older version's ``.usearch.json`` sidecar."""
+    data = Path(data)
+    return sorted([*data.glob("segments-*.stage1/manifest.json"), *data.glob("segments-*.usearch.json")])
+
+
+def index_of(sidecar: Path) -> Path:
+    """The saved index a sidecar describes: the stage-1 folder, or an older version's single file."""
+    return sidecar.parent if sidecar.name == "manifest.json" else sidecar.with_suffix("")
+
+
+def remove_index(sidecar: Path) -> None:
+    """Delete a saved index and its sidecar (the store can always rebuild it)."""
+    import contextlib
+    import shutil
+
+    target = index_of(sidecar)
+    if target.is_dir():
+        shutil.rmtree(target, ignore_errors=True)
+    for p in (sidecar, target):
+        with contextlib.suppress(OSError):
+            p.unlink()
 
 
 def guard_blank_database(paths: DataPaths) -> None:

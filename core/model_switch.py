@@ -177,14 +177,21 @@ def prune_model(library: Library, model_id: str) -> int:
 
 
 def index_file_name(model_id: str) -> str:
-    """The usearch file of a model's segments, beside the database."""
-    return "segments-" + re.sub(r"[^A-Za-z0-9_.-]", "_", model_id) + ".usearch"
+    """The stage-1 folder of a model's segments, beside the database."""
+    return "segments-" + re.sub(r"[^A-Za-z0-9_.-]", "_", model_id) + ".stage1"
 
 
 def _remove_index_files(library: Library, model_id: str) -> int:
+    """Delete the model's stage-1 folder and any older version's ``.usearch`` files; returns how many."""
+    import shutil
+
     base = library.paths.data / index_file_name(model_id)
+    legacy = base.with_suffix(".usearch")
     n = 0
-    for p in [base, *(library.paths.data.glob(glob.escape(base.name) + "*"))]:
+    if base.is_dir():
+        shutil.rmtree(base, ignore_errors=True)
+        n += 1
+    for p in [legacy, *(library.paths.data.glob(glob.escape(legacy.name) + "*"))]:
         try:
             os.remove(p)
             n += 1

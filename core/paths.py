@@ -30,7 +30,7 @@ class DataPaths:
 
     @property
     def vector_index(self) -> Path:
-        return self.data / "segments.usearch"
+        return self.data / "segments.stage1"
 
     @property
     def thumbnails(self) -> Path:

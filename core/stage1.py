@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import mmap
 import os
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import stage1_file
+from . import stage1_shards
 from .stage1_file import Stage1Error
+from .stage1_scan import SHARD_MIN as SHARD_MIN
+from .stage1_scan import _drop_pages, _top, _top_parts, scan_threads
 
 __all__ = ["EXACT_MAX", "FlatIndex", "Quantizer", "Stage1Error", "scan_threads"]
 
@@ -24,7 +23,6 @@ __all__ = ["EXACT_MAX", "FlatIndex", "Quantizer", "Stage1Error", "scan_threads"]
 # and image-like queries (docs/benchmarks.md, "1 M segments").
 EXACT_MAX = 250_000
 RESCORE = 1024
-CHUNK = 16384  # rows per streamed block when writing: its float32 temporaries stay ~100 MB
 
 
 @dataclass(frozen=True)
@@ -54,102 +52,50 @@ class Quantizer:
         return np.clip(np.rint(q * (127.0 / max(float(np.abs(q).max()), 1e-12))), -127, 127).astype(np.int8)
 
 
-def scan_threads() -> int:
-    """Cores this process may run on (honours taskset/cgroup pinning, unlike os.cpu_count)."""
-    with contextlib.suppress(AttributeError):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+@dataclass
+class _Shard:
+    """One block of base rows: memory-mapped from a shard file (``file`` set) or from a build's
+    spill file (``file`` None: not saved yet). ``quant`` is None until the shard has codes."""
 
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_SIZE = 0
-_POOL_LOCK = threading.Lock()
-SHARD_MIN = 65536  # rows below which one thread scans everything (thread hand-off costs more)
-
-
-def _pool(threads: int) -> ThreadPoolExecutor:
-    global _POOL, _POOL_SIZE
-    with _POOL_LOCK:
-        if _POOL is None or threads > _POOL_SIZE:
-            _POOL, _POOL_SIZE = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stage1"), threads
-        return _POOL
-
-
-def _top(dataset: np.ndarray, query: np.ndarray, k: int, threads: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and inner products of the k best rows, best first: an exact scan.
-
-    numkong's dot kernels (the SIMD library under usearch) score a shard of rows per call and
-    release the GIL, so shards run on every core; each shard keeps its own top k. usearch's
-    own exact search was 10-20x slower per row here (one call per row through its heap).
-    """
-    import numkong as nk
-
-    n = len(dataset)
-    k = min(k, n)
-    if k <= 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    q = np.ascontiguousarray(query, dtype=dataset.dtype)
-
-    def shard(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        start, stop = bounds
-        scores = np.asarray(nk.dot(dataset[start:stop], q), dtype=np.float32)
-        if k < len(scores):
-            best = np.argpartition(-scores, k - 1)[:k]
-            return best + start, scores[best]
-        return np.arange(start, stop), scores
-
-    parts = max(1, min(threads, n // SHARD_MIN))
-    bounds = [(i * n // parts, (i + 1) * n // parts) for i in range(parts)]
-    found = [shard(bounds[0])] if parts == 1 else list(_pool(parts).map(shard, bounds))
-    rows = np.concatenate([r for r, _ in found])
-    scores = np.concatenate([s for _, s in found])
-    if k < len(scores):
-        best = np.argpartition(-scores, k - 1)[:k]
-        rows, scores = rows[best], scores[best]
-    order = np.argsort(-scores, kind="stable")
-    return rows[order].astype(np.int64), scores[order]
-
-
-def _drop_pages(*arrays: np.ndarray | None) -> None:
-    """Unmap the resident pages of memory-mapped arrays (they stay in the page cache)."""
-    for a in arrays:
-        mm = getattr(a, "_mmap", None)
-        if mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-            mm.madvise(mmap.MADV_DONTNEED)
-
-
-def _without_codes(blocks: stage1_file.Blocks) -> stage1_file.Blocks:
-    """The same blocks with their codes dropped, so the writer makes them with the new quantizer."""
-    return lambda: ((ids, None, vecs) for ids, _codes, vecs in blocks())
+    ids: np.ndarray
+    codes: np.ndarray | None
+    vecs: np.ndarray
+    quant: Quantizer | None = None
+    file: str | None = None
 
 
 class FlatIndex:
-    """Segment vectors as one file of int8 codes and float16 vectors, memory-mapped read-only.
+    """Segment vectors as shards of int8 codes and float16 vectors, memory-mapped read-only.
 
-    Additions live in a small in-memory tail and removals in a mask until the next ``save``,
-    which writes a compacted file and maps it. Results are exact cosine similarities (the
-    vectors are stored normalised), so nothing downstream sees the quantisation.
+    The base is a list of immutable shards (core/stage1_shards.py: one file each, at most
+    SHARD_ROWS rows, each with its own quantizer). Additions live in a small in-memory tail and
+    removals in a mask until ``save``, which writes only new shards (the tail, plus any shard
+    it rewrites) and a new mask, then commits a manifest. Every shard is scanned and the lists
+    merged, so results are the same as one index's: exact cosine similarities after the
+    float16 re-score.
     """
+
+    _shards: list[_Shard]
+    _starts: np.ndarray  # first global row of each shard, then the total
+    _ids: np.ndarray  # every base row's key, in shard order (a copy: 8 bytes a row)
+    _dead: np.ndarray | None  # base rows removed since the last save
+    _order: np.ndarray | None  # argsort of base ids, built on first lookup
+    _sorted: np.ndarray
+    _tail_ids: np.ndarray
+    _tail_vecs: np.ndarray
+    _pending: list[tuple[np.ndarray, np.ndarray]]
+    _max_key: int  # keys above it cannot be present: adding them needs no removal
+    _folder: Path | None  # where the shards with a ``file`` live
 
     def __init__(self, dim: int, *, exact_max: int = EXACT_MAX, rescore: int = RESCORE) -> None:
         self.dim = int(dim)
         self.exact_max = exact_max
         self.rescore = rescore
+        self.shard_rows = stage1_shards.SHARD_ROWS
         self.threads = scan_threads()
         self.drop_pages = True  # madvise the re-scored pages away (see _gather)
-        self.quantizer: Quantizer | None = None
-        self._fitted_on = 0
-        self._ids = np.zeros(0, np.int64)  # base rows (memory-mapped after load/save)
-        self._codes: np.ndarray | None = np.zeros((0, self.dim), np.int8)
-        self._vecs = np.zeros((0, self.dim), np.float16)
-        self._dead: np.ndarray | None = None  # base rows removed since the last save
-        self._order: np.ndarray | None = None  # argsort of base ids, built on first lookup
-        self._sorted = np.zeros(0, np.int64)
-        self._scratch: Path | None = None  # build's float16 spill file, removed by the next save
-        self._tail_ids = np.zeros(0, np.int64)
-        self._tail_vecs = np.zeros((0, self.dim), np.float16)
-        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
-        self._max_key = -1  # keys above it cannot be present: adding them needs no removal
+        self._seq = 0  # next shard number in that folder
+        self.close()
 
     # -- size and membership ------------------------------------------------------------------
     def __len__(self) -> int:
@@ -158,10 +104,14 @@ class FlatIndex:
         return len(self._ids) - dead + len(self._tail_ids)
 
     @property
+    def shard_count(self) -> int:
+        return len(self._shards)
+
+    @property
     def keys(self) -> np.ndarray:
         """Every live key: base rows not removed, then the tail (usearch's ``Index.keys``)."""
         self._join_tail()
-        base = np.asarray(self._ids) if self._dead is None else np.asarray(self._ids)[~self._dead]
+        base = self._ids if self._dead is None else self._ids[~self._dead]
         return np.concatenate([base.astype(np.int64), self._tail_ids])
 
     def _base_rows(self, keys: np.ndarray) -> np.ndarray:
@@ -171,7 +121,7 @@ class FlatIndex:
             return out
         if self._order is None:
             self._order = np.argsort(self._ids, kind="stable")
-            self._sorted = np.asarray(self._ids)[self._order]
+            self._sorted = self._ids[self._order]
         pos = np.minimum(np.searchsorted(self._sorted, keys), len(self._sorted) - 1)
         hit = self._sorted[pos] == keys
         rows = self._order[pos]
@@ -221,7 +171,7 @@ class FlatIndex:
 
     def build(self, batches: Iterable[tuple[np.ndarray, np.ndarray]], scratch: Path) -> None:
         """Replace the contents with ``batches`` of (ids, vectors), spilled to ``scratch`` as float16
-        so a million rows never sit in memory; the codes are made by the ``save`` that follows."""
+        so a million rows never sit in memory; the shard files are written by the ``save`` that follows."""
         ids: list[np.ndarray] = []
         with open(scratch, "wb") as f:
             for keys, vecs in batches:
@@ -230,17 +180,23 @@ class FlatIndex:
                 f.write(np.ascontiguousarray(v, dtype=np.float16).tobytes())
                 ids.append(np.asarray(keys, dtype=np.int64))
         self.close()
-        self.quantizer, self._fitted_on, self._scratch = None, 0, Path(scratch)
-        self._ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
-        self._max_key = int(self._ids.max()) if len(self._ids) else -1
-        self._codes = None
-        if len(self._ids):
-            self._vecs = np.memmap(scratch, dtype=np.float16, mode="r", shape=(len(self._ids), self.dim))
+        all_ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        if len(all_ids):
+            vecs = np.memmap(scratch, dtype=np.float16, mode="r", shape=(len(all_ids), self.dim))
+            self._set_shards([_Shard(all_ids, None, vecs)])
         if os.name == "posix":
             # The mapping keeps the data; unlinked now, the spill file cannot outlive this process
             # (a reader that rebuilt for one search never saves, so nothing else would remove it).
             with contextlib.suppress(OSError):
                 os.remove(scratch)
+
+    def _set_shards(self, shards: list[_Shard], dead: np.ndarray | None = None) -> None:
+        self._shards = shards
+        self._starts = np.cumsum([0, *(len(s.ids) for s in shards)]).astype(np.int64)
+        self._ids = np.concatenate([np.asarray(s.ids) for s in shards]) if shards else np.zeros(0, np.int64)
+        self._dead = dead if dead is not None and dead.any() else None
+        self._order = None
+        self._max_key = max(self._max_key, int(self._ids.max()) if len(self._ids) else -1)
 
     # -- search -------------------------------------------------------------------------------
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -250,12 +206,26 @@ class FlatIndex:
         q = q / max(float(np.linalg.norm(q)), 1e-12)
         dead = int(self._dead.sum()) if self._dead is not None else 0
         want = k + dead  # removed rows still sit in the base until the next save
+        shards = self._shards
         if len(self._ids) == 0:
             rows, sims = np.zeros(0, np.int64), np.zeros(0, np.float32)
-        elif len(self._ids) <= self.exact_max or self._codes is None:
-            rows, sims = _top(self._vecs, q, want, self.threads)
+        elif len(self._ids) <= self.exact_max or any(s.quant is None for s in shards):
+            parts = [(s.vecs, int(b), 1.0, 0.0) for s, b in zip(shards, self._starts, strict=False)]
+            rows, sims = _top_parts(parts, q, want, self.threads)
         else:
-            rows, _ = _top(self._codes, Quantizer.encode_query(q), max(want, self.rescore + dead), self.threads)
+            # Each shard has its own quantizer: a * (q8 . code) + b estimates q . x on one scale
+            # (q8 = q * qs, code = (x - mean) * scale), so the shards' lists merge correctly.
+            q8 = Quantizer.encode_query(q)
+            qs = 127.0 / max(float(np.abs(q).max()), 1e-12)
+            parts = [
+                (s.codes, int(b), 1.0 / (qs * s.quant.scale), float(q @ s.quant.mean))
+                for s, b in zip(shards, self._starts, strict=False)
+                if s.codes is not None and s.quant is not None
+            ]
+            rows, _ = _top_parts(parts, q8, max(want, self.rescore + dead), self.threads)
+            if self._dead is not None:  # removed rows leave the short list before the re-score
+                rows = rows[~self._dead[rows]]
+            rows = rows[: max(k, self.rescore)]
             sims = self.rescore_rows(rows, q)
         if self._dead is not None:
             live = ~self._dead[rows]
@@ -278,87 +248,62 @@ class FlatIndex:
         return np.asarray(nk.dot(np.ascontiguousarray(self._gather(rows)), q16), dtype=np.float32)
 
     def _gather(self, rows: np.ndarray) -> np.ndarray:
-        """float16 rows of the short list. Read through the map, then the map's pages are dropped
-        (MADV_DONTNEED): they stay in the page cache, but a process that kept every page it ever
-        re-scored would grow towards the whole float16 file (1 GB at 1 M segments)."""
-        out = np.asarray(self._vecs[np.sort(rows)])[np.argsort(np.argsort(rows))]
-        if self.drop_pages:
-            _drop_pages(self._vecs)
+        """float16 rows of the short list, read shard by shard through the maps; then the maps'
+        pages are dropped (MADV_DONTNEED): they stay in the page cache, but a process that kept
+        every page it ever re-scored would grow towards the whole float16 data (1 GB at 1 M)."""
+        out = np.empty((len(rows), self.dim), np.float16)
+        which = np.searchsorted(self._starts, rows, side="right") - 1
+        for i in np.unique(which):
+            pick = np.flatnonzero(which == i)
+            local = rows[pick] - self._starts[i]
+            order = np.argsort(local)
+            out[pick[order]] = np.asarray(self._shards[i].vecs[local[order]])
+            if self.drop_pages:
+                _drop_pages(self._shards[i].vecs)
         return out
 
     # -- persistence --------------------------------------------------------------------------
-    def _live_blocks(self) -> Callable[[], Iterator[tuple[np.ndarray, np.ndarray | None, np.ndarray]]]:
-        """(ids, codes or None, float16 vectors) blocks of every live row, base first, then the tail."""
+    def save(self, folder: str | os.PathLike[str], meta: dict[str, object] | None = None) -> None:
+        """Write what is new since the last save into ``folder`` and commit its manifest (with
+        ``meta``); then map the new shards. Shards already in the folder are left as they are."""
+        from .stage1_save import plan_and_write
 
-        def blocks() -> Iterator[tuple[np.ndarray, np.ndarray | None, np.ndarray]]:
-            for start in range(0, len(self._ids), CHUNK):
-                stop = min(start + CHUNK, len(self._ids))
-                keep = slice(None) if self._dead is None else ~self._dead[start:stop]
-                codes = None if self._codes is None else np.asarray(self._codes[start:stop])[keep]
-                yield self._ids[start:stop][keep], codes, np.asarray(self._vecs[start:stop])[keep]
-                # Each save reads the whole mapped file: without this, all of it (1.5 GB at 1 M)
-                # would stay resident until the old file is unmapped.
-                _drop_pages(self._codes, self._vecs)
-            if len(self._tail_ids):
-                yield self._tail_ids, None, self._tail_vecs
-
-        return blocks
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write every live row, compacted, to ``path``, then map that file in place of the old one."""
-        path = Path(path)
+        folder = Path(folder)
         self._join_tail()
-        tmp = path.with_name(path.name + ".part")  # never truncate a file that may be mapped
-        blocks = self._live_blocks()
-        rows = len(self)
-        quant, fitted_on = self.quantizer, self._fitted_on
-        # Refit when the library has doubled since the last fit (or was never fitted): the centre
-        # and range of a young library drift as footage is added. A refit re-encodes every row.
-        refit = quant is None or rows >= 2 * max(fitted_on, 1)
-        if refit:
-            step = max(1, rows // 32768)
-            # Copies, not views: the pages of each block are dropped once it is read.
-            sample = [np.array(v[::step]) for _i, _c, v in blocks()]
-            quant = Quantizer.fit(np.concatenate(sample) if sample else np.zeros((0, self.dim), np.float16))
-            fitted_on = rows
-            blocks = _without_codes(blocks)
-        assert quant is not None
-        stage1_file.write(
-            tmp,
-            dim=self.dim,
-            rows=rows,
-            blocks=blocks,
-            mean=quant.mean,
-            scale=quant.scale,
-            fitted_on=fitted_on,
-            encode=quant.encode,
-        )
-        os.replace(tmp, path)
-        scratch = self._scratch
-        self.load(path)
-        if scratch is not None:
-            with contextlib.suppress(OSError):
-                os.remove(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        same = self._folder is not None and self._folder.resolve() == folder.resolve()
+        manifest = plan_and_write(self, folder, same, meta or {})
+        self.load(folder, _manifest=manifest)
+        stage1_shards.remove_unlisted(folder, manifest)
 
-    def load(self, path: str | os.PathLike[str]) -> None:
-        """Map ``path`` read-only (no copy); raises Stage1Error if it is not a whole stage-1 file."""
-        f = stage1_file.read(Path(path), self.dim)
+    def load(self, folder: str | os.PathLike[str], *, _manifest: object = None) -> None:
+        """Map the folder's shards read-only (no copy); raises Stage1Error unless every shard the
+        manifest names is whole."""
+        folder = Path(folder)
+        manifest, files, dead = stage1_shards.open_shards(folder, self.dim)
         self.close()
-        self.quantizer, self._fitted_on = Quantizer(f.mean, f.scale), f.fitted_on
-        self._ids, self._codes, self._vecs = f.ids, f.codes, f.vecs
-        self._max_key = int(np.max(self._ids)) if len(self._ids) else -1
+        shards = [
+            _Shard(f.ids, f.codes, f.vecs, Quantizer(f.mean, f.scale), e.file)
+            for e, f in zip(manifest.shards, files, strict=True)
+        ]
+        self._set_shards(shards, dead)
+        self._folder = folder
+        self._seq = 1 + max((int(e.file.split("-", 1)[0]) for e in manifest.shards), default=-1)
 
     def close(self) -> None:
+        self._shards = []
+        self._starts = np.zeros(1, np.int64)
         self._ids = np.zeros(0, np.int64)
-        self._codes = np.zeros((0, self.dim), np.int8)
-        self._vecs = np.zeros((0, self.dim), np.float16)
-        self._dead = self._order = None
-        self._scratch = None
+        self._dead = None
+        self._order = None
+        self._sorted = np.zeros(0, np.int64)
         self._tail_ids = np.zeros(0, np.int64)
         self._tail_vecs = np.zeros((0, self.dim), np.float16)
         self._pending = []
         self._max_key = -1
+        self._folder = None
 
     def mapped_bytes(self) -> int:
         """Bytes of the base held as file mappings (not copied into process memory)."""
-        return sum(a.nbytes for a in (self._ids, self._codes, self._vecs) if isinstance(a, np.memmap))
+        arrays = [a for s in self._shards for a in (s.ids, s.codes, s.vecs)]
+        return sum(a.nbytes for a in arrays if isinstance(a, np.memmap))

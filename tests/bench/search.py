@@ -129,7 +129,7 @@ def generate_library(
     thumb = bytes(np.random.default_rng(seed).integers(0, 256, THUMB_BYTES, dtype=np.uint8))
     vec_path = Path(home) / "vectors.npy"
     vectors = np.lib.format.open_memmap(vec_path, mode="w+", dtype=np.float32, shape=(n_segments, dim))
-    vindex = VectorIndex(paths.data / f"segments-{_safe(model_id)}.usearch", model_id, dim)
+    vindex = VectorIndex(paths.data / f"segments-{_safe(model_id)}.stage1", model_id, dim)
     index_s = 0.0
     done = 0
     file_id = 0
@@ -230,7 +230,7 @@ def generate_library(
         "index_add_s": index_s,
         "index_save_s": save_s,
         "db_bytes": paths.database.stat().st_size,
-        "index_bytes": vindex.path.stat().st_size,
+        "index_bytes": sum(p.stat().st_size for p in vindex.path.iterdir()),
     }
 
 

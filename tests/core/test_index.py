@@ -1,4 +1,4 @@
-"""The usearch index is a cache of the store: saved atomically, rebuilt whenever it disagrees."""
+"""The stage-1 index is a cache of the store: saved atomically, rebuilt whenever it disagrees."""
 
 from __future__ import annotations
 
@@ -28,14 +28,14 @@ def _library(tmp_path, n_files=5, dim=16):
 
 def test_rebuild_then_reload_without_rebuilding(tmp_path):
     s = _library(tmp_path)
-    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi = VectorIndex(tmp_path / "i.stage1", "m", 16)
     assert vi.load_or_rebuild(s) is True
     assert len(vi) == s.segment_count("m") == 15
     # Rebuilding writes nothing: saving is the writer's job, under the writer lock.
-    assert not (tmp_path / "i.usearch").exists()
+    assert not (tmp_path / "i.stage1").exists()
     vi.save()
     for view in (False, True):
-        vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
+        vi2 = VectorIndex(tmp_path / "i.stage1", "m", 16)
         assert vi2.load_or_rebuild(s, view=view) is False
         assert len(vi2) == 15
     assert not list(tmp_path.glob("*.tmp"))
@@ -43,13 +43,13 @@ def test_rebuild_then_reload_without_rebuilding(tmp_path):
 
 def test_stale_generation_triggers_rebuild(tmp_path):
     s = _library(tmp_path)
-    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi = VectorIndex(tmp_path / "i.stage1", "m", 16)
     vi.load_or_rebuild(s)
     # A commit the index never saw (a crash between commit and save).
     fid = s.upsert_file("/new.mp4", None, 1, 1, "fpn")
     v = np.ones(16, dtype=np.float32) / 4
     s.commit_file(fid, "m", [NewSegment(0, 1, 0, v, np.zeros(1), v[None], None)], duration=1, width=1, height=1)
-    vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi2 = VectorIndex(tmp_path / "i.stage1", "m", 16)
     assert vi2.load_or_rebuild(s) is True
     assert len(vi2) == 16
     _keys, sims = vi2.search(v, 1)
@@ -58,20 +58,20 @@ def test_stale_generation_triggers_rebuild(tmp_path):
 
 def test_corrupt_or_missing_index_file_is_rebuilt(tmp_path):
     s = _library(tmp_path)
-    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi = VectorIndex(tmp_path / "i.stage1", "m", 16)
     vi.load_or_rebuild(s)
     vi.save()
-    (tmp_path / "i.usearch").write_bytes(b"garbage" * 100)
-    vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    (tmp_path / "i.stage1" / "manifest.json").write_bytes(b"garbage" * 100)
+    vi2 = VectorIndex(tmp_path / "i.stage1", "m", 16)
     assert vi2.load_or_rebuild(s) is True and len(vi2) == 15
-    (tmp_path / "i.usearch").unlink()
-    vi3 = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    __import__("shutil").rmtree(tmp_path / "i.stage1")
+    vi3 = VectorIndex(tmp_path / "i.stage1", "m", 16)
     assert vi3.load_or_rebuild(s) is True and len(vi3) == 15
 
 
 def test_search_returns_similarities_best_first(tmp_path):
     s = _library(tmp_path)
-    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi = VectorIndex(tmp_path / "i.stage1", "m", 16)
     vi.load_or_rebuild(s)
     ids, vecs = next(s.iter_segment_vectors("m"))
     keys, sims = vi.search(vecs[3], 5)
@@ -82,7 +82,7 @@ def test_search_returns_similarities_best_first(tmp_path):
 
 def test_remove_drops_vectors(tmp_path):
     s = _library(tmp_path)
-    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi = VectorIndex(tmp_path / "i.stage1", "m", 16)
     vi.load_or_rebuild(s)
     ids, vecs = next(s.iter_segment_vectors("m"))
     vi.remove([int(ids[0]), 999999])  # unknown ids are ignored
@@ -94,7 +94,7 @@ def test_sidecar_records_the_generation_the_contents_reflect(tmp_path):
     """The bug of issue 7: an index saved after the store moved on must not claim the new
     generation, or the commits it never saw stay invisible for good."""
     s = _library(tmp_path)
-    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi = VectorIndex(tmp_path / "i.stage1", "m", 16)
     vi.load_or_rebuild(s)
     seen = s.generation("m")
     fid = s.upsert_file("/late.mp4", None, 1, 1, "fpl")
@@ -102,23 +102,35 @@ def test_sidecar_records_the_generation_the_contents_reflect(tmp_path):
     s.commit_file(fid, "m", [NewSegment(0, 1, 0, v, np.zeros(1), v[None], None)], duration=1, width=1, height=1)
     vi.save()  # another process's commit is not in this index
     assert vi.read_meta()["generation"] == seen < s.generation("m")
-    vi2 = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi2 = VectorIndex(tmp_path / "i.stage1", "m", 16)
     assert vi2.load_or_rebuild(s) is True and len(vi2) == 16
 
 
 def test_save_on_a_full_disk_leaves_the_old_files_and_no_temporaries(tmp_path, monkeypatch):
     s = _library(tmp_path)
-    vi = VectorIndex(tmp_path / "i.usearch", "m", 16)
+    vi = VectorIndex(tmp_path / "i.stage1", "m", 16)
     vi.load_or_rebuild(s)
     vi.save()
-    before = (tmp_path / "i.usearch").read_bytes(), vi.meta_path.read_text()
+    ids, vecs = next(s.iter_segment_vectors("m"))
+    vi.remove([int(ids[0])])
+    vi.add([10**6], vecs[0][None])  # a new tail: the save must write a shard and a mask
+    folder = tmp_path / "i.stage1"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    from reelseek.core import stage1_file
 
-    def full(path):  # usearch writing into a full disk
+    real = stage1_file.write
+
+    def full(path, **kw):  # the disk fills up half-way through the new shard
         Path(path).write_bytes(b"x")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(vi._index, "save", full, raising=False)
+    monkeypatch.setattr(stage1_file, "write", full)
     with pytest.raises(OSError):
         vi.save()
-    assert ((tmp_path / "i.usearch").read_bytes(), vi.meta_path.read_text()) == before
-    assert not list(tmp_path.glob("*.tmp"))
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # nothing new left behind
+    assert not list(tmp_path.rglob("*.tmp"))
+    monkeypatch.setattr(stage1_file, "write", real)
+    vi.save()  # the disk has room again: the in-memory changes were kept
+    again = VectorIndex(folder, "m", 16)
+    assert again.load_or_rebuild(s) is False and len(again) == len(vi) == 15
+    assert again.search(vecs[0], 1)[0].tolist() == [10**6]

@@ -70,10 +70,13 @@ def test_prune_refuses_the_models_in_use_and_removes_only_on_request(lib: Librar
         prune_model(lib, "vit-h-14")
     for i in lib.ids[1:]:  # type: ignore[attr-defined]
         _commit(lib, i, NEW)
-    (lib.paths.data / "segments-reelseek-test-tiny.usearch").write_bytes(b"x")
+    (lib.paths.data / "segments-reelseek-test-tiny.usearch").write_bytes(b"x")  # an older version's file
+    (lib.paths.data / "segments-reelseek-test-tiny.stage1").mkdir()
+    (lib.paths.data / "segments-reelseek-test-tiny.stage1" / "manifest.json").write_text("{}")
     assert prune_model(lib, OLD) == 4
     assert lib.store.segment_count(OLD) == 0 and lib.store.segment_count(NEW) == 4
     assert not (lib.paths.data / "segments-reelseek-test-tiny.usearch").exists()
+    assert not (lib.paths.data / "segments-reelseek-test-tiny.stage1").exists()
 
 
 def test_use_model_refuses_missing_weights_and_keeps_settings(lib: Library) -> None:

@@ -91,7 +91,7 @@ def test_results_stay_the_same_when_the_library_crosses_the_threshold(tmp_path):
     fi.save(tmp_path / "s1")
     fi.add(ids[900:], vectors[900:])
     fi.save(tmp_path / "s1")
-    assert len(fi) == 1200 and fi.quantizer is not None
+    assert len(fi) == 1200 and all(sh.quant is not None and sh.codes is not None for sh in fi._shards)
     above = [fi.search(q, 20) for q in queries]
     assert all(_is_exact_top(found, vectors, ids, q) for found, q in zip(above, queries, strict=True))
     # The same file searched by the float16 path gives the very same answer.
@@ -131,30 +131,58 @@ def _store_with_segments(tmp_path, n_files: int = 30, per_file: int = 4) -> Stor
     return s
 
 
-@pytest.mark.parametrize("damage", ["truncate", "zero_bytes", "header", "old_usearch_file", "missing"])
-def test_damaged_or_missing_stage1_file_is_rebuilt_from_the_store(tmp_path, damage):
+def _first_shard(folder):
+    return sorted(folder.glob("*.shard"))[0]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "truncate_shard",
+        "zero_byte_shard",
+        "shard_header",
+        "missing_shard",
+        "manifest_garbage",
+        "missing_manifest",
+        "mask_truncated",
+        "missing_folder",
+    ],
+)
+def test_damaged_or_missing_stage1_files_are_rebuilt_from_the_store(tmp_path, damage):
     s = _store_with_segments(tmp_path)
-    path = tmp_path / "segments.idx"
+    path = tmp_path / "segments.stage1"
     vi = VectorIndex(path, "m", DIM, exact_max=10)
+    vi._index.shard_rows = 50  # three shards of the 120 segments
     assert vi.load_or_rebuild(s) is True
+    vi._index.shard_rows = 50
     vi.save()  # rebuilds happen in memory; saving is the writer's step
     ids, vecs = next(s.iter_segment_vectors("m"))
+    vi.remove([int(ids[3])])  # a mask in the folder
+    vi.add([int(ids[3])], vecs[3][None])
+    vi.save()
+    assert len(list(path.glob("*.shard"))) >= 3 and len(list(path.glob("*.mask"))) == 1
     want = vi.search(vecs[7], 5)[0].tolist()
-    data = path.read_bytes()
-    if damage == "truncate":
-        path.write_bytes(data[: len(data) - 100])
-    elif damage == "zero_bytes":
-        path.write_bytes(b"")
-    elif damage == "header":
-        path.write_bytes(b"\xff" * 64 + data[64:])
-    elif damage == "old_usearch_file":  # what a library indexed before this version holds
-        from usearch.index import Index
-
-        old = Index(ndim=DIM, metric="cos", dtype="f16")
-        old.add(ids, vecs)
-        old.save(str(path))
+    shard = _first_shard(path)
+    data = shard.read_bytes()
+    if damage == "truncate_shard":
+        shard.write_bytes(data[: len(data) - 100])
+    elif damage == "zero_byte_shard":
+        shard.write_bytes(b"")
+    elif damage == "shard_header":
+        shard.write_bytes(b"\xff" * 64 + data[64:])
+    elif damage == "missing_shard":
+        shard.unlink()
+    elif damage == "manifest_garbage":
+        (path / "manifest.json").write_bytes(b"{not json")
+    elif damage == "missing_manifest":
+        (path / "manifest.json").unlink()
+    elif damage == "mask_truncated":
+        mask = next(path.glob("*.mask"))
+        mask.write_bytes(mask.read_bytes()[:-1])
     else:
-        path.unlink()
+        import shutil
+
+        shutil.rmtree(path)
     with pytest.raises(Stage1Error):
         FlatIndex(DIM).load(path)
     vi2 = VectorIndex(path, "m", DIM, exact_max=10)
@@ -164,6 +192,40 @@ def test_damaged_or_missing_stage1_file_is_rebuilt_from_the_store(tmp_path, dama
     assert not list(path.parent.glob("*.build"))  # the rebuild's spill file is gone
     vi2.save()
     assert VectorIndex(path, "m", DIM, exact_max=10).load_or_rebuild(s) is False  # and it is whole again
+    named = {e["file"] for e in __import__("json").loads((path / "manifest.json").read_text())["shards"]}
+    assert {p.name for p in path.glob("*.shard")} == named  # the damaged files are gone
+
+
+def test_an_older_versions_usearch_named_file_is_replaced_by_a_rebuild(tmp_path):
+    """Libraries indexed before the folder format hold ``segments-<model>.usearch`` (+ ``.json``):
+    opening rebuilds from the store, and the first save replaces them with the folder."""
+    from reelseek.core import stage1_file
+
+    s = _store_with_segments(tmp_path)
+    ids, vecs = next(s.iter_segment_vectors("m"))
+    old = tmp_path / "segments-m.usearch"
+    fi = FlatIndex(DIM)
+    blocks = lambda: iter([(ids, None, vecs.astype(np.float16))])  # noqa: E731
+    stage1_file.write(
+        old,
+        dim=DIM,
+        rows=len(ids),
+        blocks=blocks,
+        mean=np.zeros(DIM, np.float32),
+        scale=1.0,
+        fitted_on=len(ids),
+        encode=lambda v: np.zeros(v.shape, np.int8),
+    )
+    (tmp_path / "segments-m.usearch.json").write_text(
+        f'{{"generation": {s.generation("m")}, "model_id": "m", "dim": {DIM}, "count": {len(ids)}}}'
+    )
+    vi = VectorIndex(tmp_path / "segments-m.stage1", "m", DIM)
+    assert vi.load_or_rebuild(s) is True  # nothing in the new format yet: rebuilt from the store
+    vi.save()
+    assert not old.exists() and not (tmp_path / "segments-m.usearch.json").exists()
+    assert VectorIndex(tmp_path / "segments-m.stage1", "m", DIM).load_or_rebuild(s) is False
+    assert vi.search(vecs[5], 1)[0].tolist() == [int(ids[5])]
+    del fi
 
 
 def _resident_bytes(path) -> int | None:
@@ -175,7 +237,7 @@ def _resident_bytes(path) -> int | None:
         for line in f:
             head = line.split()
             if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
-                inside = line.rstrip().endswith(str(path))
+                inside = str(path) + "/" in line
             elif inside and line.startswith("Rss:"):
                 total += int(head[1]) * 1024
     return total
@@ -192,7 +254,7 @@ def test_loading_maps_the_file_instead_of_copying_it(tmp_path):
     loaded = FlatIndex(DIM, exact_max=1000, rescore=512)
     loaded.load(path)
     codes, floats = n * DIM, 2 * n * DIM
-    assert isinstance(loaded._vecs, np.memmap) and isinstance(loaded._codes, np.memmap)
+    assert all(isinstance(sh.vecs, np.memmap) and isinstance(sh.codes, np.memmap) for sh in loaded._shards)
     assert loaded.mapped_bytes() == 8 * n + codes + floats  # ids, int8 codes, float16 vectors: all mapped
     before = _resident_bytes(path)
     for q in _unit(np.random.default_rng(7).standard_normal((30, DIM))):
@@ -207,7 +269,7 @@ def test_loading_maps_the_file_instead_of_copying_it(tmp_path):
 
 def test_a_rebuild_that_fails_half_way_leaves_no_spill_file(tmp_path, monkeypatch):
     s = _store_with_segments(tmp_path)
-    path = tmp_path / "segments.idx"
+    path = tmp_path / "segments.stage1"
     real = s.iter_segment_vectors
 
     def failing(model_id, batch=20000):

@@ -45,7 +45,7 @@ def assert_index_equals_store(home: Path) -> None:
     lib = Library(home, model_id=TEST_MODEL, readonly=True)
     try:
         mid = lib.model_id()
-        saved = VectorIndex(lib.paths.data / f"segments-{mid}.usearch", mid, lib.vector_index().dim)
+        saved = VectorIndex(lib.paths.data / f"segments-{mid}.stage1", mid, lib.vector_index().dim)
         meta = saved.read_meta()
         assert meta is not None, "no saved vector index"
         assert meta["generation"] == lib.store.generation(mid), (meta, lib.store.generation(mid))

@@ -166,13 +166,13 @@ def test_switch_keeps_old_model_until_new_covers_then_prune_on_request(library) 
 
     # The old vectors stay until asked; the chosen model can never be pruned.
     assert st["prunable"] == [TEST_MODEL]
-    assert segments_of(home, TEST_MODEL) > 0 and (home / f"segments-{TEST_MODEL}.usearch").exists()
+    assert segments_of(home, TEST_MODEL) > 0 and (home / f"segments-{TEST_MODEL}.stage1" / "manifest.json").exists()
     refused = cli(home, "models", "prune", NEW, ok=False)
     assert refused.returncode != 0 and "nothing was removed" in refused.stderr
     assert f"models prune {TEST_MODEL}" in cli(home, "status").stdout
     cli(home, "models", "prune", TEST_MODEL)
     assert segments_of(home, TEST_MODEL) == 0
-    assert not list(home.glob(f"segments-{TEST_MODEL}.usearch*"))
+    assert not list(home.glob(f"segments-{TEST_MODEL}.*"))
     assert segments_of(home, NEW) > 0 and results(home) == new
     assert status(home)["prunable"] == []
     again = cli(home, "models", "prune", TEST_MODEL, ok=False)
