@@ -19,7 +19,7 @@ import numpy as np
 
 from tests.bench.common import log
 from tests.bench.embedders import default_spec
-from tests.bench.search import SEGMENTS_PER_FILE, Generator, SynthSpace
+from tests.bench.search import SEGMENTS_PER_FILE, Generator, SynthSpace, bench_file_row, write_rows
 
 FRAMES_PER_SEGMENT = (4, 8)  # real footage has 8-16 (1 fps); halved to fit the disk budget
 THUMB_BYTES = 500  # a small thumbnail: keeps a million segments under ~10 GB
@@ -101,38 +101,8 @@ def write_store(home: Path, n_segments: int, *, n_queries: int, seed: int = 1) -
                 )
                 t += n
                 k += 1
-            file_rows.append(
-                (
-                    fid,
-                    f"/bench/library/file_{fid:07d}.mp4".encode(),
-                    1,
-                    10_000_000,
-                    0,
-                    f"fp{fid}",
-                    "done",
-                    t,
-                    1920,
-                    1080,
-                    30.0,
-                    "h264",
-                    "mp4",
-                    0,
-                    model_id,
-                    time.time(),
-                )
-            )
-        conn.execute("BEGIN")
-        conn.executemany(
-            "INSERT INTO files(id, path, folder_id, size, mtime_ns, fingerprint, status, duration, width, height, "
-            "fps, codec, container, rotation, model_id, indexed_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            file_rows,
-        )
-        conn.executemany(
-            "INSERT INTO segments(id, file_id, model_id, start_s, end_s, best_s, vector, times, frames, thumb) "
-            "VALUES(?,?,?,?,?,?,?,?,?,?)",
-            seg_rows,
-        )
-        conn.execute("COMMIT")
+            file_rows.append(bench_file_row(fid, t, model_id))
+        write_rows(conn, file_rows, seg_rows)
         vectors[done : done + len(seg_file)] = segvecs
         done += len(seg_file)
         file_id += len(counts)

@@ -33,6 +33,29 @@ THUMB_BYTES = 6000  # a 192 px JPEG thumbnail, as the indexer stores one per seg
 CHUNK = 10000  # segments per generated chunk / transaction
 
 
+def bench_file_row(fid: int, duration: float, model_id: str) -> tuple[Any, ...]:
+    """A `files` row for a generated 1080p H.264 file, as the indexer would have written it."""
+    path = f"/bench/library/file_{fid:07d}.mp4".encode()
+    media = (1920, 1080, 30.0, "h264", "mp4", 0)  # width, height, fps, codec, container, rotation
+    return (fid, path, 1, 10_000_000, 0, f"fp{fid}", "done", duration, *media, model_id, time.time())
+
+
+def write_rows(conn: sqlite3.Connection, file_rows: list[Any], seg_rows: list[Any]) -> None:
+    """One transaction of generated files and their segments, in the store's own tables."""
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO files(id, path, folder_id, size, mtime_ns, fingerprint, status, duration, width, height, "
+        "fps, codec, container, rotation, model_id, indexed_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        file_rows,
+    )
+    conn.executemany(
+        "INSERT INTO segments(id, file_id, model_id, start_s, end_s, best_s, vector, times, frames, thumb) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?)",
+        seg_rows,
+    )
+    conn.execute("COMMIT")
+
+
 @dataclass(frozen=True)
 class SynthSpace:
     """Cosine statistics of the synthetic space (chosen to resemble CLIP ViT-B-32 image/text embeddings).
@@ -170,38 +193,8 @@ def generate_library(
                 )
                 t += n
                 pos += 1
-            file_rows.append(
-                (
-                    fid,
-                    f"/bench/library/file_{fid:07d}.mp4".encode(),
-                    1,
-                    10_000_000,
-                    0,
-                    f"fp{fid}",
-                    "done",
-                    t,
-                    1920,
-                    1080,
-                    30.0,
-                    "h264",
-                    "mp4",
-                    0,
-                    model_id,
-                    time.time(),
-                )
-            )
-        conn.execute("BEGIN")
-        conn.executemany(
-            "INSERT INTO files(id, path, folder_id, size, mtime_ns, fingerprint, status, duration, width, height, "
-            "fps, codec, container, rotation, model_id, indexed_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            file_rows,
-        )
-        conn.executemany(
-            "INSERT INTO segments(id, file_id, model_id, start_s, end_s, best_s, vector, times, frames, thumb) "
-            "VALUES(?,?,?,?,?,?,?,?,?,?)",
-            seg_rows,
-        )
-        conn.execute("COMMIT")
+            file_rows.append(bench_file_row(fid, t, model_id))
+        write_rows(conn, file_rows, seg_rows)
         ids = np.arange(done + 1, done + len(seg_file) + 1)
         vectors[done : done + len(seg_file)] = segvecs
         t1 = time.perf_counter()
