@@ -29,11 +29,17 @@ def _child(home: str, query: str) -> int:
     t_start = time.perf_counter()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
     app = QApplication([sys.argv[0]])
     marks: dict[str, float] = {"start": t_start}
     state: dict[str, Any] = {}
+
+    def _in_results(obj: QObject) -> bool:
+        # The cards' viewport, or the "no good match" notice that replaces it: whatever the
+        # results panel paints first once the search is done (a toy library may match nothing).
+        panel = state.get("panel")
+        return isinstance(obj, QWidget) and panel is not None and (obj is panel or panel.isAncestorOf(obj))
 
     class Watch(QObject):
         def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # Qt's name
@@ -43,7 +49,7 @@ def _child(home: str, query: str) -> int:
                     marks["shown"] = time.perf_counter()
                     state["window"] = obj
                     QTimer.singleShot(0, type_query)
-                elif "finished" in marks and "painted" not in marks and obj is state.get("viewport"):
+                elif "finished" in marks and "painted" not in marks and _in_results(obj):
                     marks["painted"] = time.perf_counter()
                     QTimer.singleShot(0, app.quit)
             return False
@@ -51,6 +57,7 @@ def _child(home: str, query: str) -> int:
     def type_query() -> None:
         win = state["window"]
         state["viewport"] = win.results.view.viewport()
+        state["panel"] = win.results
         win.search.finished.connect(on_finished)
         win.search.failed.connect(lambda _q, msg: (state.update(error=msg), app.quit()))
         win.search_bar.field.setText(query)
@@ -69,7 +76,8 @@ def _child(home: str, query: str) -> int:
     from reelseek.desktop.app import main
 
     rc = main(["reelseek", "--home", home])
-    print(json.dumps({"rc": rc, "marks": marks, **{k: v for k, v in state.items() if k not in ("window", "viewport")}}))
+    kept = {k: v for k, v in state.items() if k not in ("window", "viewport", "panel")}
+    print(json.dumps({"rc": rc, "marks": marks, **kept}))
     sys.stdout.flush()
     # Measured: skip the teardown (an index worker still loading may keep Qt's threads busy).
     os._exit(0)
