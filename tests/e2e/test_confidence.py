@@ -105,10 +105,12 @@ def test_status_shows_the_calibration_and_it_follows_the_library(tmp_path):
     second = json.loads(run_cli(home, "status", "--json").stdout)["calibration"]
     assert second["generation"] > first["generation"] and second["segments"] > first["segments"]
     assert second["computed_at"] >= first["computed_at"]
-    # Without a saved one, a search (read-only) computes it in memory and writes nothing.
+    # Without a saved one (a library from before calibration), a search computes it and saves it
+    # as a cache, so the next search does not run the null queries again.
     sidecar.unlink()
     found = json.loads(run_cli(home, "search", "--json-full", videos_b[0].scenes[0].caption()).stdout)
-    assert found["calibration"]["generation"] == second["generation"] and not sidecar.exists()
+    assert found["calibration"]["generation"] == second["generation"] and sidecar.exists()
+    assert json.loads(run_cli(home, "status", "--json").stdout)["calibration"]["generation"] == second["generation"]
     # A damaged sidecar is recomputed, never fatal.
     sidecar.write_text("{not json", encoding="utf-8")
     again = json.loads(run_cli(home, "status", "--json").stdout)["calibration"]
