@@ -47,9 +47,9 @@ def test_a_writer_killed_at_any_moment_leaves_a_whole_folder(tmp_path: Path) -> 
     folder = tmp_path / "s.stage1"
     for target in (3, 9, 17):
         proc = subprocess.Popen([sys.executable, "-c", CHILD, str(folder), str(DIM), str(ROWS)])
-        deadline = time.monotonic() + 300
         step = 0
-        while proc.poll() is None and time.monotonic() < deadline:
+        # No clock: the writer only goes forward; pytest-timeout bounds a writer that hangs.
+        while proc.poll() is None:
             try:
                 step = int(json.loads((folder / "manifest.json").read_text())["step"])
             except (OSError, ValueError, KeyError):

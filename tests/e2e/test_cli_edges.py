@@ -111,8 +111,8 @@ def test_summary_counts_right_after_ctrl_c_resume(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 300
-    while done_count() < 1 and proc.poll() is None and time.monotonic() < deadline:
+    # No clock: the run either commits a file or ends (pytest-timeout bounds a hang).
+    while done_count() < 1 and proc.poll() is None:
         time.sleep(0.02)
     assert proc.poll() is None, "indexing finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)  # Ctrl-C: stop after the current batch

@@ -140,8 +140,8 @@ def _kill_driver_mid_run(home: Path, footage: Path) -> bool:
         start_new_session=True,  # the local Ray processes die with the driver's session
     )
     try:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and proc.poll() is None:
+        # No clock: the driver either commits a file or ends (pytest-timeout bounds a hang).
+        while proc.poll() is None:
             if _done_files(home) >= 1:
                 break
             time.sleep(0.1)

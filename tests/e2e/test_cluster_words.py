@@ -158,8 +158,8 @@ def _kill_driver_mid_words(home: Path, footage: Path) -> bool:
         start_new_session=True,  # the local Ray processes die with the driver's session
     )
     try:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and proc.poll() is None:
+        # No clock: the driver either commits words or ends (pytest-timeout bounds a hang).
+        while proc.poll() is None:
             if count_rows(db, "SELECT COUNT(*) FROM words_status") >= 1:
                 break
             time.sleep(0.1)
