@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -20,35 +19,11 @@ import numpy as np
 from tests.bench.common import log
 from tests.bench.embedders import default_spec
 from tests.bench.search import SEGMENTS_PER_FILE, Generator, SynthSpace, bench_file_row, write_rows
+from tests.bench.startup import import_weights
 
 FRAMES_PER_SEGMENT = (4, 8)  # real footage has 8-16 (1 fps); halved to fit the disk budget
 THUMB_BYTES = 500  # a small thumbnail: keeps a million segments under ~10 GB
 CHUNK = 10000
-
-
-def import_weights(home: Path, work: Path) -> None:
-    """Import open_clip's default architecture with random weights (same compute) into ``home``."""
-    from tests.bench.startup import _cli, _env
-
-    spec = default_spec()
-    if spec.is_bundled:
-        return
-    weights = work / f"random-{spec.id}.safetensors"
-    if not weights.exists():
-        import open_clip
-        import torch
-        from safetensors.torch import save_file
-
-        torch.manual_seed(0)
-        model = open_clip.create_model(spec.arch, pretrained=None)
-        save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(weights))
-    subprocess.run(
-        [*_cli(), "models", "import", str(weights), "--as", spec.id],
-        env=_env(home, work / "pycache"),
-        check=True,
-        capture_output=True,
-        timeout=3600,
-    )
 
 
 def write_store(home: Path, n_segments: int, *, n_queries: int, seed: int = 1) -> dict[str, Any]:

@@ -77,27 +77,34 @@ def prepare(work: Path, n_segments: int) -> Path:
         calibrate(home)  # homes made before the bench saved it
         return home
     home.mkdir(parents=True, exist_ok=True)
-    if not spec.is_bundled:
-        weights = work / f"random-{spec.id}.safetensors"
-        if not weights.exists():
-            import open_clip
-            import torch
-            from safetensors.torch import save_file
-
-            torch.manual_seed(0)
-            model = open_clip.create_model(spec.arch, pretrained=None)
-            save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(weights))
-        subprocess.run(
-            [*_cli(), "models", "import", str(weights), "--as", spec.id],
-            env=_env(home, work / "pycache"),
-            check=True,
-            capture_output=True,
-            timeout=1800,
-        )
+    import_weights(home, work)
     generate_library(home, n_segments, dim=spec.dim, model_id=spec.id, n_queries=1, seed=0)
     calibrate(home)
     (home / "ready").write_text("1")
     return home
+
+
+def import_weights(home: Path, work: Path) -> None:
+    """Import open_clip's default architecture with random weights (same compute) into ``home``."""
+    spec = default_spec()
+    if spec.is_bundled:
+        return
+    weights = work / f"random-{spec.id}.safetensors"
+    if not weights.exists():
+        import open_clip
+        import torch
+        from safetensors.torch import save_file
+
+        torch.manual_seed(0)
+        model = open_clip.create_model(spec.arch, pretrained=None)
+        save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(weights))
+    subprocess.run(
+        [*_cli(), "models", "import", str(weights), "--as", spec.id],
+        env=_env(home, work / "pycache"),
+        check=True,
+        capture_output=True,
+        timeout=3600,
+    )
 
 
 def calibrate(home: Path) -> Path:
