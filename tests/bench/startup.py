@@ -224,8 +224,8 @@ def run_startup(work: Path, *, runs: int, n_segments: int, memory_segments: int 
     from tests.bench.app_first import app_first_search
 
     log("startup: the app's first search")
-    # A one-run smoke (the test suite's toy run) leaves the old torch text path out: in the app it
-    # can stall for minutes with every thread idle (seen at load 12-17 and in the toy run; open).
+    # A one-run smoke (the test suite's toy run) leaves the old torch text path out: it costs a
+    # minute per run on a loaded machine. (It also used to freeze the app: desktop/tasks.py.)
     before_runs = 0 if runs == 1 else None
     result["app_first_search"] = app_first_search(
         home, pycache, spec.id, runs=max(1, (runs + 1) // 2), before_runs=before_runs

@@ -1,7 +1,7 @@
 """Fail a test that leaves a QThread running, a QTimer active, a pool busy or a top-level widget alive.
 
-Qt classes are patched once so that every QThread, QTimer and QThreadPool started from Python is
-remembered (weakly); after each test the ones still running are reported and then stopped, so one
+Qt classes and TaskRunner are patched once so that every QThread, QTimer, QThreadPool and
+TaskRunner started from Python is remembered (weakly); after each test the ones still running are reported and then stopped, so one
 leaky test cannot break the next. Widgets are compared with the top-level list from before the
 test, after pytest-qt has closed the widgets it was given and deferred deletes have run.
 """
@@ -17,6 +17,8 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QThread, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from reelseek.desktop.tasks import TaskRunner
+
 # Qt's own short-lived popups that live for the whole session by design.
 IGNORED_WIDGET_CLASSES = {"QTipLabel", "QComboBoxPrivateContainer"}
 
@@ -26,6 +28,7 @@ class _Tracked:
     threads: weakref.WeakSet[QThread] = field(default_factory=weakref.WeakSet)
     timers: weakref.WeakSet[QTimer] = field(default_factory=weakref.WeakSet)
     pools: weakref.WeakSet[QThreadPool] = field(default_factory=weakref.WeakSet)
+    runners: weakref.WeakSet[TaskRunner] = field(default_factory=weakref.WeakSet)
 
 
 TRACKED = _Tracked()
@@ -55,6 +58,13 @@ def install() -> None:
     QThread.start = tracked_thread_start  # type: ignore[method-assign]
     QTimer.start = tracked_timer_start  # type: ignore[method-assign]
     QThreadPool.start = tracked_pool_start  # type: ignore[method-assign]
+    runner_run = TaskRunner.run
+
+    def tracked_runner_run(self: TaskRunner, *args: object, **kwargs: object) -> int:
+        TRACKED.runners.add(self)
+        return runner_run(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    TaskRunner.run = tracked_runner_run  # type: ignore[method-assign]
 
 
 def _alive(obj: object) -> bool:
@@ -100,6 +110,9 @@ def find_leaks(widgets_before: set[int], *, clean_up: bool = True) -> list[str]:
     for pool in list(TRACKED.pools):
         if _alive(pool) and pool.activeThreadCount() > 0 and not pool.waitForDone(2000):
             leaks.append(f"QThreadPool {pool.objectName()!r} still runs {pool.activeThreadCount()} job(s)")
+    for runner in list(TRACKED.runners):
+        if _alive(runner) and runner.busy() > 0 and not runner.wait(2000):
+            leaks.append(f"TaskRunner {runner.objectName()!r} still runs {runner.busy()} job(s)")
     for w in QApplication.topLevelWidgets():
         if not _alive(w) or _key(w) in widgets_before or type(w).__name__ in IGNORED_WIDGET_CLASSES:
             continue
