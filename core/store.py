@@ -335,6 +335,12 @@ class Store(SearchReads):
             (key, value),
         )
 
+    def change_stamp(self) -> tuple[int, int, int]:
+        """Equal between two calls on one thread exactly when nothing was committed in between, by
+        any process or thread: for caches of answers derived from the tables (a few microseconds)."""
+        c = self.conn
+        return id(c), int(c.execute("PRAGMA data_version").fetchone()[0]), c.total_changes
+
     def generation(self, model_id: str) -> int:
         return int(self.get_meta(f"generation:{model_id}", "0") or 0)
 

@@ -79,21 +79,27 @@ def align(ta: np.ndarray, fa: np.ndarray, tb: np.ndarray, fb: np.ndarray, frame_
         return None
     sims = fa @ fb.T
     step = _step(ta, tb)
-    offsets = {round(float(tb[j] - ta[i]), 3) for i, j in enumerate(sims.argmax(axis=1))}
-    best: Alignment | None = None
-    for d in sorted(offsets):
-        k = np.searchsorted(tb, ta + d).clip(1, len(tb) - 1) if len(tb) > 1 else np.zeros(len(ta), dtype=int)
-        if len(tb) > 1:
-            left = k - 1
-            k = np.where(np.abs(tb[left] - (ta + d)) <= np.abs(tb[k] - (ta + d)), left, k)
-        near = np.abs(tb[k] - (ta + d)) <= 0.6 * step
-        if not near.any():
-            continue
-        c = sims[np.arange(len(ta))[near], k[near]]
-        cand = Alignment(d, int(near.sum()), int((c >= frame_cos).sum()), float(c.mean()))
-        if best is None or (cand.matched, cand.mean_cos) > (best.matched, best.mean_cos):
-            best = cand
-    return best
+    offs = np.array(sorted({round(float(tb[j] - ta[i]), 3) for i, j in enumerate(sims.argmax(axis=1))}))
+    # Every candidate offset at once (one row each): this ran in a Python loop per offset and
+    # was most of a search's time at 100 k segments (about 100 offsets x 10 numpy calls a pair).
+    pos = ta[None, :] + offs[:, None]
+    if len(tb) > 1:
+        k = np.searchsorted(tb, pos).clip(1, len(tb) - 1)
+        left = k - 1
+        k = np.where(np.abs(tb[left] - pos) <= np.abs(tb[k] - pos), left, k)
+    else:
+        k = np.zeros(pos.shape, dtype=np.intp)
+    near = np.abs(tb[k] - pos) <= 0.6 * step
+    overlap = near.sum(axis=1)
+    if not overlap.any():
+        return None
+    c = sims[np.arange(len(ta))[None, :], k]
+    matched = ((c >= frame_cos) & near).sum(axis=1)
+    mean = np.where(overlap > 0, np.where(near, c, 0.0).sum(axis=1) / np.maximum(overlap, 1), -np.inf)
+    ok = np.flatnonzero(overlap > 0)
+    # Most frames alike, then the highest mean cosine; on a tie the smallest offset (as before).
+    best = ok[np.lexsort((-ok, mean[ok], matched[ok]))[-1]]
+    return Alignment(float(offs[best]), int(overlap[best]), int(matched[best]), float(mean[best]))
 
 
 def _step(ta: np.ndarray, tb: np.ndarray) -> float:
@@ -102,7 +108,30 @@ def _step(ta: np.ndarray, tb: np.ndarray) -> float:
     return float(np.median(diffs)) if len(diffs) else 1.0
 
 
-def same_shot(a: Moment, sa: Shot, b: Moment, sb: Shot, cfg: TakesConfig, stats: TakesStats) -> bool:
+@dataclass(frozen=True)
+class _Core:
+    """A moment's frames inside its own range, and their unit mean: computed once per moment,
+    not once per pair (the pairs of a 60-moment window recomputed them ~1,000 times a search)."""
+
+    mask: np.ndarray  # frames of the shot inside the moment's range
+    mean: np.ndarray | None  # unit mean of those frames (all frames if none is inside); None if no frames
+
+
+def _core(m: Moment, s: Shot) -> _Core:
+    mask = (s.times >= m.start - 1e-3) & (s.times <= m.end + 1e-3)
+    frames = s.frames[mask] if mask.any() else s.frames
+    return _Core(mask, _unit(frames.mean(axis=0)) if len(frames) else None)
+
+
+def same_shot(
+    a: Moment,
+    sa: Shot,
+    b: Moment,
+    sb: Shot,
+    cfg: TakesConfig,
+    stats: TakesStats,
+    cores: tuple[_Core, _Core] | None = None,
+) -> bool:
     """Whether two moments of different files show the same shot: cheap checks first, then alignment."""
     stats.pairs += 1
     if sa.fingerprint and sa.fingerprint == sb.fingerprint:
@@ -111,15 +140,14 @@ def same_shot(a: Moment, sa: Shot, b: Moment, sb: Shot, cfg: TakesConfig, stats:
         if min(a.end, b.end) > max(a.start, b.start):
             return True
     la, lb = max(a.end - a.start, 1e-3), max(b.end - b.start, 1e-3)
-    core_a = (sa.times >= a.start - 1e-3) & (sa.times <= a.end + 1e-3)
+    ca, cb = cores if cores is not None else (_core(a, sa), _core(b, sb))
+    core_a, core_b = ca.mask, cb.mask
     if min(la, lb) / max(la, lb) < cfg.min_length_ratio or not core_a.any() or len(sb.times) == 0:
         stats.cheap_rejects += 1
         return False
-    core_b = (sb.times >= b.start - 1e-3) & (sb.times <= b.end + 1e-3)
-    fb = sb.frames[core_b] if core_b.any() else sb.frames
-    mean_a, mean_b = _unit(sa.frames[core_a].mean(axis=0)), _unit(fb.mean(axis=0))
+    assert ca.mean is not None and cb.mean is not None  # both have frames (checked just above)
     # The means of two runs of the same pictures sit close together; far apart, no offset can help.
-    if float(mean_a @ mean_b) < cfg.frame_cos - 0.15:
+    if float(ca.mean @ cb.mean) < cfg.frame_cos - 0.15:
         stats.cheap_rejects += 1
         return False
     stats.alignments += 1
@@ -158,9 +186,10 @@ def group_moments(
     stats = stats if stats is not None else TakesStats()
     stats.moments += len(moments)
     shots = [shot_of(m) for m in moments]
+    cores = [_core(m, s) for m, s in zip(moments, shots, strict=True)]
     groups: list[_Group] = []
     for i in range(len(moments)):
-        home = next((g for g in groups if _joins(i, g, moments, shots, cfg, stats)), None)
+        home = next((g for g in groups if _joins(i, g, moments, shots, cores, cfg, stats)), None)
         if home is None:
             groups.append(_Group([i]))
         else:
@@ -177,13 +206,21 @@ def group_moments(
     return out
 
 
-def _joins(i: int, g: _Group, moments: Sequence[Moment], shots: list[Shot], cfg: TakesConfig, st: TakesStats) -> bool:
+def _joins(
+    i: int,
+    g: _Group,
+    moments: Sequence[Moment],
+    shots: list[Shot],
+    cores: list[_Core],
+    cfg: TakesConfig,
+    st: TakesStats,
+) -> bool:
     m = moments[i]
     for j in g.members:
         other = moments[j]
         if other.file_id == m.file_id:
             return False  # one file's moments are different moments (the per-file cap keeps them apart)
-    return any(same_shot(moments[j], shots[j], m, shots[i], cfg, st) for j in g.members)
+    return any(same_shot(moments[j], shots[j], m, shots[i], cfg, st, (cores[j], cores[i])) for j in g.members)
 
 
 def group_result(

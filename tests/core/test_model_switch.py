@@ -59,6 +59,43 @@ def test_serving_model_follows_coverage_of_the_chosen_model(lib: Library) -> Non
     assert lib.search_model() == NEW
 
 
+def test_search_model_is_recomputed_only_after_a_commit(lib: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each search asks which model serves; the answer reads every file row, so it is cached
+    until anything is committed: by this connection, another thread's, or another process."""
+    import sqlite3
+    import threading
+
+    from reelseek.core import store_models
+
+    calls: list[str] = []
+    real = store_models.coverage
+    monkeypatch.setattr(store_models, "coverage", lambda store, mid: (calls.append(mid), real(store, mid))[1])
+    ids = lib.ids  # type: ignore[attr-defined]
+    lib.settings.model_id = NEW
+    assert [lib.search_model() for _ in range(3)] == [OLD] * 3
+    assert len(calls) == 1
+    for i in ids[:3]:  # the same connection commits: the new model now covers the library
+        _commit(lib, i, NEW)
+    lib.store.fail_file(ids[3], "broken")
+    assert lib.search_model() == NEW
+    assert len(calls) == 2
+    other = sqlite3.connect(lib.store.path)  # as another process would
+    other.execute("DELETE FROM segments WHERE file_id=? AND model_id=?", (ids[0], NEW))
+    other.execute("UPDATE files SET model_id=NULL, status='pending' WHERE id=?", (ids[0],))
+    other.commit()
+    other.close()
+    assert lib.search_model() == OLD
+    assert len(calls) == 3
+    t = threading.Thread(target=lambda: _commit(lib, ids[0], NEW))  # another thread's connection
+    t.start()
+    t.join()
+    assert lib.search_model() == NEW
+    assert len(calls) == 4
+    lib.settings.model_id = OLD  # the chosen model is part of the key
+    assert lib.search_model() == OLD
+    assert len(calls) == 5
+
+
 def test_prune_refuses_the_models_in_use_and_removes_only_on_request(lib: Library) -> None:
     lib.settings.model_id = NEW
     _commit(lib, lib.ids[0], NEW)  # type: ignore[attr-defined]

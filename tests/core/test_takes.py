@@ -144,6 +144,20 @@ def test_grouping_only_touches_the_window_it_is_given() -> None:
     assert st.alignments <= st.pairs
 
 
+def test_each_moment_is_summarised_once_not_once_per_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The moment's frames in range and their mean are computed once each: per pair they were
+    recomputed ~1,000 times a search at 100 k segments."""
+    n = 12
+    cores: list[int] = []
+    real = takes._core
+    monkeypatch.setattr(takes, "_core", lambda m, s: (cores.append(m.file_id), real(m, s))[1])
+    shots = {i: Shot(TIMES, _walk(100 + i, 20)) for i in range(n)}
+    st = TakesStats()
+    group_moments([_moment(i, 2, 8, 1 - i / 100) for i in range(n)], lambda m: shots[m.file_id], stats=st)
+    assert st.pairs == n * (n - 1) // 2  # every pair compared (all different shots) ...
+    assert sorted(cores) == list(range(n))  # ... from one summary per moment
+
+
 def test_window_is_a_bounded_multiple_of_the_limit() -> None:
     assert takes.window(10) == 30
     assert takes.window(50) == 90
