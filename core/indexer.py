@@ -35,6 +35,8 @@ class IndexerConfig:
     # (core/sampling_edges.py), so moment edges stay as sharp as strict sampling's.
     refine_edges: bool = True
     edge_cosine: float = 0.9  # neighbours less similar than this mark a gap as an edge
+    edge_pin: bool | str = False  # also decode the frame before each edge gap's later sample (sampling_edges)
+    edge_dense: bool = False  # every strict-grid frame inside an edge gap, however near its ends
     batch_size: int = 16  # frames per encoder call (PERF-NOTES: 16 beat 64 on these CPUs)
     decode_workers: int = 1  # decoding threads running ahead of the encoder
     queue_batches: int = 6  # how far decoding may run ahead, in batches (bounds memory)
@@ -329,6 +331,8 @@ class Indexer:
             jpeg=lambda a: media.encode_jpeg(a, quality=80),
             every=self.config.sample_every,
             threshold=self.config.edge_cosine,
+            pin=self.config.edge_pin,
+            dense=self.config.edge_dense,
             size=self.embedder.image_size,
             thumb_width=self.config.thumb_width,
         )

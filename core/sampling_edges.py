@@ -26,33 +26,55 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def edge_targets(times: Sequence[float], vectors: np.ndarray, every: float, threshold: float) -> list[float]:
-    """The strict-grid times (k * every) missing inside gaps that cross a picture change.
+def edge_targets(
+    times: Sequence[float],
+    vectors: np.ndarray,
+    every: float,
+    threshold: float,
+    *,
+    frame_dur: float | None = None,
+    pin: bool | str = False,
+    dense: bool = False,
+) -> list[float]:
+    """The times to decode inside gaps that cross a picture change.
 
     Args:
         times: sample times, increasing.
         vectors: (n, dim) L2-normalised frame vectors in the same order.
         every: the strict sampling interval.
         threshold: cosine between neighbours below which the gap is treated as an edge.
+        frame_dur: one frame's duration (needed by ``pin`` and ``dense``; 1/25 s when None).
+        pin: also the frame just before the gap's later sample. Encoders with scene detection
+            put a keyframe on the cut itself, so keyframe sampling lands on the new shot's first
+            frame and the midpoint cell edge falls up to half a gap early; the frame before it
+            is the old shot's last one and puts the edge on the cut.
+        dense: every strict-grid time inside the gap, however near its ends (not only those at
+            least ``every / 2`` away), so a cut's neighbourhood is at least as dense as strict's.
 
     Returns:
-        Increasing times, each at least ``every / 2`` away from both samples of its gap.
+        Increasing, distinct times strictly inside the gaps.
     """
     t = np.asarray(times, dtype=np.float64)
     if len(t) < 2:
         return []
+    fd = frame_dur if frame_dur and frame_dur > 0 else 1.0 / 25.0
     sims = np.einsum("ij,ij->i", vectors[:-1], vectors[1:])
     out: list[float] = []
     for i in np.flatnonzero(sims < threshold):
         lo, hi = float(t[i]), float(t[i + 1])
-        if hi - lo <= 1.5 * every:
-            continue  # already as dense as strict sampling
-        k = int(np.floor(lo / every)) + 1
-        while k * every < hi:
-            target = k * every
-            if target - lo >= every / 2 and hi - target >= every / 2:
-                out.append(target)
-            k += 1
+        gap: list[float] = []
+        if dense or hi - lo > 1.5 * every:  # else already as dense as strict sampling
+            margin = 0.75 * fd if dense else every / 2
+            k = int(np.floor(lo / every)) + 1
+            while k * every < hi:
+                target = k * every
+                if target - lo >= margin and hi - target >= margin:
+                    gap.append(target)
+                k += 1
+        bare_ok = pin != "bare" or not gap
+        if pin and bare_ok and hi - lo > 1.5 * fd and all(abs(hi - fd - g) > fd / 2 for g in gap):
+            gap.append(hi - fd)
+        out.extend(sorted(gap))
     return out
 
 
@@ -158,6 +180,8 @@ def refine_edges(
     size: int,
     thumb_width: int | None,
     cancel: threading.Event | None = None,
+    pin: bool | str = False,
+    dense: bool = False,
 ) -> int:
     """Add strict-grid frames inside the gaps that cross a picture change; returns how many.
 
@@ -172,7 +196,8 @@ def refine_edges(
     order = np.argsort(np.asarray(times))
     t_sorted = [times[i] for i in order]
     v_sorted = np.stack([vectors[i] for i in order]).astype(np.float32)
-    wanted = edge_targets(t_sorted, v_sorted, every, threshold)
+    frame_dur = 1.0 / info.fps if info.fps else None
+    wanted = edge_targets(t_sorted, v_sorted, every, threshold, frame_dur=frame_dur, pin=pin, dense=dense)
     if not wanted:
         return 0
     try:

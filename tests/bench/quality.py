@@ -32,19 +32,28 @@ LIMIT = 50
 # Keyframes every 2 s (camera footage is typically 0.5-2 s): the default sampling then takes one
 # frame per keyframe, strict sampling one per second, and the two can be compared.
 GOP_FRAMES = 20  # at 10 fps
-# (max_every, refine_edges): strict 1 frame/s; one frame per keyframe (lost more than 0.02 of
-# R@1 / mean IoU here, docs/benchmarks.md); keyframes first, then strict frames only in the gaps
-# that cross a picture change (core/sampling_edges.py), the candidate default.
-SAMPLINGS: dict[str, tuple[float | None, bool]] = {
-    "strict": (None, False),
-    "keyframes": (2.0, False),
-    "keyframes+edges": (2.0, True),
+# IndexerConfig fields of each sampling compared against strict 1 frame/s in the same run:
+# one frame per keyframe (lost more than 0.02, docs/benchmarks.md); keyframes first, then strict
+# frames only in the gaps that cross a picture change (core/sampling_edges.py); "+pin" also the
+# frame just before each such gap's later sample (a keyframe on the cut is the new shot's first
+# frame); "+dense" every strict-grid frame inside such a gap, however near its ends.
+SAMPLINGS: dict[str, dict[str, Any]] = {
+    "strict": {"max_every": None, "refine_edges": False},
+    "keyframes": {"max_every": 2.0, "refine_edges": False},
+    "keyframes+edges": {"max_every": 2.0, "refine_edges": True},
+    "edges+pin": {"max_every": 2.0, "refine_edges": True, "edge_pin": True},
+    "edges+dense": {"max_every": 2.0, "refine_edges": True, "edge_dense": True},
+    "edges+pin-bare": {"max_every": 2.0, "refine_edges": True, "edge_pin": "bare"},
+    "edges+pin-bare+dense": {"max_every": 2.0, "refine_edges": True, "edge_pin": "bare", "edge_dense": True},
+    "edges+pin+dense": {"max_every": 2.0, "refine_edges": True, "edge_pin": True, "edge_dense": True},
 }
-# $REELSEEK_BENCH_EDGE_COSINE: IndexerConfig.edge_cosine for keyframes+edges (a higher value
-# refines more gaps); $REELSEEK_BENCH_SAMPLINGS: a comma-separated subset of SAMPLINGS.
+# $REELSEEK_BENCH_EDGE_COSINE: IndexerConfig.edge_cosine for the edge samplings (a higher value
+# refines more gaps); $REELSEEK_BENCH_SAMPLINGS: a comma-separated subset of SAMPLINGS;
+# $REELSEEK_BENCH_SEED: another generated library (to see how much the figures move with it).
 EDGE_COSINE = float(os.environ.get("REELSEEK_BENCH_EDGE_COSINE") or 0.9)
 if os.environ.get("REELSEEK_BENCH_SAMPLINGS"):
     SAMPLINGS = {k: SAMPLINGS[k] for k in os.environ["REELSEEK_BENCH_SAMPLINGS"].split(",")}
+BENCH_SEED = int(os.environ.get("REELSEEK_BENCH_SEED") or BENCH_SEED)
 
 
 def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -149,15 +158,18 @@ def run_quality(workdir: Path, *, n_videos: int) -> dict[str, Any]:
     log(f"quality: generating the benchmark library ({n_videos} videos)")
     videos, queries = make_benchmark_library(workdir / "quality-library", n_videos)
     by_sampling = {name: _run_one(workdir, videos, queries, name, m) for name, m in SAMPLINGS.items()}
-    out = dict(by_sampling["strict"])
+    out = {k: v for k, v in by_sampling["strict"].items() if k not in ("per_query", "frame_times")}
     out["sampling"] = {
         name: {
-            "max_every": SAMPLINGS[name][0],
-            "refine_edges": SAMPLINGS[name][1],
+            "config": SAMPLINGS[name],
+            "max_every": SAMPLINGS[name]["max_every"],
+            "refine_edges": SAMPLINGS[name]["refine_edges"],
             "segments": r["segments"],
             "frames": r["frames"],
             "index_wall_s": r["index_wall_s"],
             **r["variants"],
+            "per_query": r["per_query"],
+            "frame_times": r["frame_times"],
         }
         for name, r in by_sampling.items()
     }
@@ -168,13 +180,12 @@ def run_quality(workdir: Path, *, n_videos: int) -> dict[str, Any]:
         if name != "strict"
     }
     out["edge_cosine"] = EDGE_COSINE
+    out["seed"] = BENCH_SEED
     out["sampling_delta"] = next(iter(out["sampling_deltas"].values()), {})
     return out
 
 
-def _run_one(
-    workdir: Path, videos: list[Any], queries: list[Any], name: str, mode: tuple[float | None, bool]
-) -> dict[str, Any]:
+def _run_one(workdir: Path, videos: list[Any], queries: list[Any], name: str, mode: dict[str, Any]) -> dict[str, Any]:
     import time
 
     from reelseek.core.indexer import IndexerConfig
@@ -184,9 +195,8 @@ def _run_one(
 
     home = workdir / f"quality-home-{name}"
     shutil.rmtree(home, ignore_errors=True)
-    max_every, refine = mode
-    log(f"quality: indexing with {TEST_MODEL_ID}, {name} sampling (max_every {max_every}, edges {refine})")
-    cfg = IndexerConfig(sample_every=1.0, max_every=max_every, refine_edges=refine, edge_cosine=EDGE_COSINE)
+    log(f"quality: indexing with {TEST_MODEL_ID}, {name} sampling ({mode})")
+    cfg = IndexerConfig(sample_every=1.0, edge_cosine=EDGE_COSINE, **mode)
     with Library(home, model_id=TEST_MODEL_ID, indexer_config=cfg) as lib:
         t0 = time.perf_counter()
         # Visual retrieval only: the generated clips have no speech or text worth reading, and
@@ -206,6 +216,7 @@ def _run_one(
         seg_vecs = np.stack([v for fid in fid_of for _a, _b, v in per_file[fid][2]]).astype(np.float32)
         searcher = lib.searcher(TEST_MODEL_ID)
         results: dict[str, tuple[list[int], list[float]]] = {k: ([], []) for k in ("single", "two_stage", "windows")}
+        tops: list[list[float] | None] = []  # two-stage's top moment per query (for paired comparisons)
         log(f"quality: {len(queries)} held-out queries x 3 variants")
         for text, vi, start, end, _h in queries:
             q = searcher.query_vector(Query(text=text))
@@ -215,6 +226,8 @@ def _run_one(
                 res = searcher.search_vector(q, limit=LIMIT, two_stage=variant == "two_stage")
                 hits = [(m.file_id, m.start, m.end) for m in res.moments]
                 _score(results[variant], hits, fallback, want, (start, end))
+                if variant == "two_stage":
+                    tops.append([float(hits[0][0] == want), hits[0][1], hits[0][2]] if hits else None)
             hits = [(f, s, e) for f, s, e, _sc in windows.search(q)]
             _score(results["windows"], hits, fallback, want, (start, end))
     heldout = [h for *_x, h in queries]
@@ -231,6 +244,11 @@ def _run_one(
             "single_stage": _metrics(*results["single"], heldout),
             "two_stage": _metrics(*results["two_stage"], heldout),
             "fixed_windows": _metrics(*results["windows"], heldout),
+        },
+        # Per query, two-stage: rank of the right file, IoU, [right file?, start, end] of the top moment.
+        "per_query": {"rank": results["two_stage"][0], "iou": results["two_stage"][1], "top": tops},
+        "frame_times": {
+            videos[i].path.name: [round(float(x), 3) for x in np.sort(per_file[fid][0])] for i, fid in enumerate(fid_of)
         },
     }
 
