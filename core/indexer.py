@@ -29,13 +29,16 @@ log = logging.getLogger(__name__)
 class IndexerConfig:
     sample_every: float = 1.0  # seconds between sampled frames
     # Accept sampling as sparse as this when it lets only keyframes be decoded (about 4x less
-    # decoding on 2 s GOPs, see docs/media-notes.md); None keeps sample_every strictly.
-    max_every: float | None = None
+    # decoding on 2 s GOPs, see docs/media-notes.md), the picture changes between them refined
+    # below; None keeps sample_every strictly (Settings.max_sample_every, `index --strict`).
+    max_every: float | None = 2.0
     # With max_every: fill the gaps that cross a picture change with the strict-grid frames
     # (core/sampling_edges.py), so moment edges stay as sharp as strict sampling's.
     refine_edges: bool = True
     edge_cosine: float = 0.9  # neighbours less similar than this mark a gap as an edge
-    edge_pin: bool | str = False  # also decode the frame before each edge gap's later sample (sampling_edges)
+    # "bare": also decode the frame before an edge gap's later sample where no strict frame fits
+    # (a keyframe on the cut); "always" or "off" (core/sampling_edges.py, docs/benchmarks.md).
+    edge_pin: str = "bare"
     edge_dense: bool = False  # every strict-grid frame inside an edge gap, however near its ends
     batch_size: int = 16  # frames per encoder call (PERF-NOTES: 16 beat 64 on these CPUs)
     decode_workers: int = 1  # decoding threads running ahead of the encoder

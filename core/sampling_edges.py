@@ -6,7 +6,10 @@ second at each edge (session 2 measured mean IoU -0.104). This module closes the
 matter: after a file's keyframe samples are embedded, every gap between two consecutive
 samples whose vectors differ like a shot change (cosine below the segmenter's cut threshold)
 is filled with the 1 frame/s targets strict sampling would have taken there. Gaps inside a
-shot stay sparse: nothing there moves a moment's edge.
+shot stay sparse: nothing there moves a moment's edge. Where an encoder put a keyframe on the
+cut itself (scene detection), the gap before it is too short for a strict frame, so the frame
+just before that keyframe is decoded instead ("pin"): the old shot's last frame puts the edge
+on the cut (docs/benchmarks.md, issue 11 round 4).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PIN_MODES = ("off", "bare", "always")
+
 
 def edge_targets(
     times: Sequence[float],
@@ -33,7 +38,7 @@ def edge_targets(
     threshold: float,
     *,
     frame_dur: float | None = None,
-    pin: bool | str = False,
+    pin: str = "off",
     dense: bool = False,
 ) -> list[float]:
     """The times to decode inside gaps that cross a picture change.
@@ -44,16 +49,21 @@ def edge_targets(
         every: the strict sampling interval.
         threshold: cosine between neighbours below which the gap is treated as an edge.
         frame_dur: one frame's duration (needed by ``pin`` and ``dense``; 1/25 s when None).
-        pin: also the frame just before the gap's later sample. Encoders with scene detection
-            put a keyframe on the cut itself, so keyframe sampling lands on the new shot's first
-            frame and the midpoint cell edge falls up to half a gap early; the frame before it
-            is the old shot's last one and puts the edge on the cut.
+        pin: "bare": also the frame just before the gap's later sample when no strict-grid time
+            falls inside the gap; "always": in every such gap; "off": never. Encoders with scene
+            detection put a keyframe on the cut itself, so keyframe sampling lands on the new
+            shot's first frame, the gap before it is too short for a strict frame, and the
+            midpoint cell edge falls up to half a gap early; the frame before that keyframe is
+            the old shot's last one and puts the edge on the cut. A gap that got a strict frame
+            is already as sharp as strict sampling ("bare" leaves it).
         dense: every strict-grid time inside the gap, however near its ends (not only those at
             least ``every / 2`` away), so a cut's neighbourhood is at least as dense as strict's.
 
     Returns:
         Increasing, distinct times strictly inside the gaps.
     """
+    if pin not in PIN_MODES:
+        raise ValueError(f"pin must be one of {PIN_MODES}, not {pin!r}")
     t = np.asarray(times, dtype=np.float64)
     if len(t) < 2:
         return []
@@ -71,8 +81,8 @@ def edge_targets(
                 if target - lo >= margin and hi - target >= margin:
                     gap.append(target)
                 k += 1
-        bare_ok = pin != "bare" or not gap
-        if pin and bare_ok and hi - lo > 1.5 * fd and all(abs(hi - fd - g) > fd / 2 for g in gap):
+        wants_pin = pin == "always" or (pin == "bare" and not gap)
+        if wants_pin and hi - lo > 1.5 * fd and all(abs(hi - fd - g) > fd / 2 for g in gap):
             gap.append(hi - fd)
         out.extend(sorted(gap))
     return out
@@ -180,7 +190,7 @@ def refine_edges(
     size: int,
     thumb_width: int | None,
     cancel: threading.Event | None = None,
-    pin: bool | str = False,
+    pin: str = "off",
     dense: bool = False,
 ) -> int:
     """Add strict-grid frames inside the gaps that cross a picture change; returns how many.

@@ -40,12 +40,12 @@ GOP_FRAMES = 20  # at 10 fps
 SAMPLINGS: dict[str, dict[str, Any]] = {
     "strict": {"max_every": None, "refine_edges": False},
     "keyframes": {"max_every": 2.0, "refine_edges": False},
-    "keyframes+edges": {"max_every": 2.0, "refine_edges": True},
-    "edges+pin": {"max_every": 2.0, "refine_edges": True, "edge_pin": True},
-    "edges+dense": {"max_every": 2.0, "refine_edges": True, "edge_dense": True},
+    "keyframes+edges": {"max_every": 2.0, "refine_edges": True, "edge_pin": "off"},
+    "edges+pin": {"max_every": 2.0, "refine_edges": True, "edge_pin": "always"},
+    "edges+dense": {"max_every": 2.0, "refine_edges": True, "edge_pin": "off", "edge_dense": True},
     "edges+pin-bare": {"max_every": 2.0, "refine_edges": True, "edge_pin": "bare"},
     "edges+pin-bare+dense": {"max_every": 2.0, "refine_edges": True, "edge_pin": "bare", "edge_dense": True},
-    "edges+pin+dense": {"max_every": 2.0, "refine_edges": True, "edge_pin": True, "edge_dense": True},
+    "edges+pin+dense": {"max_every": 2.0, "refine_edges": True, "edge_pin": "always", "edge_dense": True},
 }
 # $REELSEEK_BENCH_EDGE_COSINE: IndexerConfig.edge_cosine for the edge samplings (a higher value
 # refines more gaps); $REELSEEK_BENCH_SAMPLINGS: a comma-separated subset of SAMPLINGS;
