@@ -203,3 +203,26 @@ def test_the_library_samples_keyframes_plus_edges_by_default_and_strictly_when_s
     keyframes = [f.t for f in media.sample_frames(cut_key_clip, every=1.0, size=32, max_every=2.0)]
     assert default == pytest.approx(sorted([*keyframes, 2.5]), abs=1e-4)
     assert len(default) < len(strict)
+
+
+def test_a_cluster_worker_refines_edges_like_the_local_indexer(cut_key_clip: Path, tmp_path: Path):
+    from reelseek.core.cluster import model_files
+    from reelseek.core.cluster_worker import EmbedWorker
+    from reelseek.core.models import get_spec
+
+    spec = get_spec(TEST_MODEL)
+    files = model_files(spec, tmp_path / "models")
+    local = _stored_times(tmp_path / "l", cut_key_clip.parent, max_every=2.0, refine_edges=True, edge_pin="bare")
+    worker = EmbedWorker(files, spec, "cpu", 1.0, 2.0, 16, 64, [], threads=1, edges=(0.9, "bare"))
+    plain = EmbedWorker(files, spec, "cpu", 1.0, 2.0, 16, 64, [], threads=1)
+    try:
+        got = worker.embed(1, str(cut_key_clip))
+        assert got.error is None and got.times is not None
+        assert sorted(float(t) for t in got.times) == pytest.approx(local, abs=1e-4)
+        assert len(got.thumbs) == len(got.times) == len(got.vectors)
+        # Without edges the worker keeps one frame per keyframe: 2.5 is what the refinement adds.
+        bare = plain.embed(2, str(cut_key_clip))
+        assert bare.times is not None and 2.5 not in [round(float(t), 3) for t in bare.times]
+    finally:
+        worker.close()
+        plain.close()
