@@ -164,7 +164,7 @@ class EmbedWorker:
                     if fault:
                         os.kill(os.getpid(), signal.SIGKILL)
             flush()
-            if self.edges is not None and self.max_every is not None and times:
+            if self.edges is not None and times:
                 self._refine(local, info, times, vecs, out.thumbs)
             if not times:
                 out.error = "no frames could be decoded"
@@ -183,9 +183,11 @@ class EmbedWorker:
         self, path: str, info: object, times: list[float], vecs: list[np.ndarray], thumbs: list[bytes | None]
     ) -> None:
         from . import media
-        from .sampling_edges import refine_edges
+        from .sampling_edges import applies, refine_edges
 
         assert self.edges is not None
+        if not applies(info, self.sample_every, self.max_every):  # type: ignore[arg-type]
+            return  # sampled strictly: nothing to refine
         cosine, pin = self.edges
         refine_edges(
             path,

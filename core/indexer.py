@@ -314,7 +314,7 @@ class Indexer:
             log.warning("%s: %s", row.display, w.error)
             return
         assert w.info is not None
-        if self.config.max_every is not None and self.config.refine_edges:
+        if self.config.refine_edges and _sparse(w.info, self.config):
             self._refine(w)
         commit_embedded(
             self.store, self.vindex, self.model_id, row, w.info, w.times, w.vectors, w.thumbs, self.config, report
@@ -366,6 +366,12 @@ class Indexer:
             report.indexed += 1
             log.info("%s: same content as %s, vectors reused", f.display, donor.display)
         return todo
+
+
+def _sparse(info: media.ProbeInfo, config: IndexerConfig) -> bool:
+    from .sampling_edges import applies
+
+    return applies(info, config.sample_every, config.max_every)
 
 
 def commit_embedded(

@@ -31,6 +31,15 @@ log = logging.getLogger(__name__)
 PIN_MODES = ("off", "bare", "always")
 
 
+def applies(info: ProbeInfo, every: float, max_every: float | None) -> bool:
+    """True when this file is sampled sparser than ``every`` (one frame per keyframe), so its
+    picture changes need refining; a file sampled strictly already has every frame it needs
+    (and a pinned frame there would cost a decode into a possibly long GOP for nothing)."""
+    from .media.strategy import effective_every
+
+    return max_every is not None and effective_every(info, every, max_every) > every
+
+
 def edge_targets(
     times: Sequence[float],
     vectors: np.ndarray,
