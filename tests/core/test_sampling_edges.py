@@ -226,3 +226,34 @@ def test_a_cluster_worker_refines_edges_like_the_local_indexer(cut_key_clip: Pat
     finally:
         worker.close()
         plain.close()
+
+
+def test_a_file_sampled_strictly_gets_no_refinement(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path):
+    """Keyframes 7 s apart (too sparse for keyframe sampling) and a cut at 2.6 s: the default
+    samples it strictly, and nothing is added (no pinned frame decoded into the long GOP)."""
+    import av
+
+    from tests.synth.videos import render_frame, scene_for_spec
+
+    path = tmp_path_factory.mktemp("longgop") / "longgop.mp4"
+    scenes = [
+        SceneSpec("red", "circle", "sky", "still", 0.0, 2.6),
+        SceneSpec("green", "square", "grass", "still", 2.6, 7.0),
+    ]
+    drawn = [scene_for_spec(s, 3) for s in scenes]
+    rng = np.random.default_rng(3)
+    options = {"preset": "veryfast", "crf": "23", "g": "70", "keyint_min": "70", "sc_threshold": "0"}
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10, options=options)
+        stream.width, stream.height, stream.pix_fmt = 256, 144, "yuv420p"
+        for i in range(70):
+            k = 0 if i < 26 else 1
+            progress = (i / 10 - scenes[k].start) / (scenes[k].end - scenes[k].start)
+            frame = av.VideoFrame.from_ndarray(render_frame(drawn[k], progress, 256, 144, rng), format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    strict = [f.t for f in media.sample_frames(path, every=1.0, size=32)]
+    assert _library_times(tmp_path / "d", path.parent, strict=False) == pytest.approx(strict, abs=1e-4)
