@@ -372,13 +372,14 @@ def _quality_md(q: dict[str, Any]) -> list[str]:
             "default only if it loses at most 0.02 of each figure; the interval is a paired bootstrap over "
             f"the queries (95 %). Headline figures above: {q.get('headline_sampling', 'strict')}.",
             "",
-            "| sampling | frames | segments | index wall s | R@1 | R1@IoU0.5 | mean IoU |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| sampling | frames | decoded | segments | index wall s | R@1 | R1@IoU0.5 | mean IoU |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for name, v in q["sampling"].items():
             t = v["two_stage"]
             out.append(
-                f"| {name} (max_every {v['max_every']}) | {v['frames']} | {v['segments']} "
+                f"| {name} (max_every {v['max_every']}) | {v['frames']} | {v.get('decoded_frames', '')} "
+                f"| {v['segments']} "
                 f"| {v.get('index_wall_s', float('nan')):.1f} | {t['R@1']:.3f} "
                 f"| {t['R1@IoU0.5']:.3f} | {t['mean_IoU']:.3f} |"
             )
@@ -389,7 +390,7 @@ def _quality_md(q: dict[str, Any]) -> list[str]:
             ci = cis.get(name)
             span = f" [{ci['mean_IoU'][0]:+.3f}, {ci['mean_IoU'][1]:+.3f}]" if ci else ""
             out.append(
-                f"| {name} - strict | | | | {d['R@1']:+.3f} | {d['R1@IoU0.5']:+.3f} | {d['mean_IoU']:+.3f}{span} "
+                f"| {name} - strict | | | | | {d['R@1']:+.3f} | {d['R1@IoU0.5']:+.3f} | {d['mean_IoU']:+.3f}{span} "
                 f"({'within 0.02' if ok else 'MISSED'}) |"
             )
     return out
