@@ -67,10 +67,18 @@ def _parser() -> argparse.ArgumentParser:
     ix = sub.add_parser("index", help="index (or update) every video under the given folders")
     ix.add_argument("paths", nargs="*", help="folders to add and index (default: all watched folders)")
     ix.add_argument("--every", type=positive_seconds, help="seconds between sampled frames (default 1)")
-    ix.add_argument(
+    sampling = ix.add_mutually_exclusive_group()
+    sampling.add_argument(
         "--max-every",
         type=positive_seconds,
-        help="allow sampling as sparse as this when only keyframes then need decoding (faster)",
+        help="take one frame per keyframe when keyframes are at most this far apart, picture changes "
+        "between them still at --every (default: the settings', 2)",
+    )
+    sampling.add_argument(
+        "--strict",
+        action="store_true",
+        help="strict sampling this run: exactly one frame per --every seconds on every file (slower on "
+        "long-GOP footage; the app's settings can make it the default)",
     )
     ix.add_argument(
         "--no-words", action="store_true", help="skip the words pass (subtitles, speech, on-screen text) this run"
@@ -216,6 +224,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         lib.settings.sample_every = args.every
     if args.max_every:
         lib.settings.max_sample_every = max(args.max_every, lib.settings.sample_every)
+    if args.strict:
+        lib.settings.max_sample_every = None
     words_sources = None
     if args.words_sources:
         from .words.sources import parse_sources

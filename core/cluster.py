@@ -287,7 +287,20 @@ class ClusterIndexer:
             c = self.config
             threads = max(1, int(self.cluster.cpus_per_worker))
             paths = list(self.cluster.path_map)
-            return (files, self.spec, device, c.sample_every, c.max_every, c.batch_size, c.thumb_width, paths, threads)
+            # The workers refine picture changes between keyframe samples as the local indexer does.
+            edges = (c.edge_cosine, c.edge_pin) if c.refine_edges and c.max_every is not None else None
+            return (
+                files,
+                self.spec,
+                device,
+                c.sample_every,
+                c.max_every,
+                c.batch_size,
+                c.thumb_width,
+                paths,
+                threads,
+                edges,
+            )
 
         return start_actors(ray, EmbedWorker, args, n_files, self.cluster)
 

@@ -92,7 +92,10 @@ class EmbedWorker:
         thumb_width: int,
         path_map: list[PathMap],
         threads: int | None = None,
+        edges: tuple[float, str] | None = None,
     ) -> None:
+        """``edges``: (edge cosine, pin mode) to refine picture changes between keyframe samples
+        as the local indexer does (core/sampling_edges.py), or None."""
         from .models.embedder import load_embedder
 
         self._dir = Path(tempfile.mkdtemp(prefix="reelseek-worker-"))
@@ -100,6 +103,7 @@ class EmbedWorker:
         self.embedder = load_embedder(spec, device=device, models_dir=self._dir, threads=threads)  # type: ignore[arg-type]
         self.sample_every = sample_every
         self.max_every = max_every
+        self.edges = edges
         self.batch_size = batch_size
         self.thumb_width = thumb_width
         self.path_map = path_map
@@ -160,6 +164,8 @@ class EmbedWorker:
                     if fault:
                         os.kill(os.getpid(), signal.SIGKILL)
             flush()
+            if self.edges is not None and times:
+                self._refine(local, info, times, vecs, out.thumbs)
             if not times:
                 out.error = "no frames could be decoded"
             else:
@@ -172,6 +178,31 @@ class EmbedWorker:
             out.error = f"unexpected error on node {self.node}: {e}"
         out.busy_s = time.monotonic() - t0
         return out
+
+    def _refine(
+        self, path: str, info: object, times: list[float], vecs: list[np.ndarray], thumbs: list[bytes | None]
+    ) -> None:
+        from . import media
+        from .sampling_edges import applies, refine_edges
+
+        assert self.edges is not None
+        if not applies(info, self.sample_every, self.max_every):  # type: ignore[arg-type]
+            return  # sampled strictly: nothing to refine
+        cosine, pin = self.edges
+        refine_edges(
+            path,
+            info,  # type: ignore[arg-type]
+            times,
+            vecs,
+            thumbs,
+            encode=lambda px: np.asarray(self.embedder.encode_frames(px), dtype=np.float32),
+            jpeg=lambda a: media.encode_jpeg(a, quality=80),
+            every=self.sample_every,
+            threshold=cosine,
+            size=self.embedder.image_size,
+            thumb_width=self.thumb_width,
+            pin=pin,
+        )
 
     def close(self) -> None:
         shutil.rmtree(self._dir, ignore_errors=True)

@@ -29,12 +29,17 @@ log = logging.getLogger(__name__)
 class IndexerConfig:
     sample_every: float = 1.0  # seconds between sampled frames
     # Accept sampling as sparse as this when it lets only keyframes be decoded (about 4x less
-    # decoding on 2 s GOPs, see docs/media-notes.md); None keeps sample_every strictly.
-    max_every: float | None = None
+    # decoding on 2 s GOPs, see docs/media-notes.md), the picture changes between them refined
+    # below; None keeps sample_every strictly (Settings.max_sample_every, `index --strict`).
+    max_every: float | None = 2.0
     # With max_every: fill the gaps that cross a picture change with the strict-grid frames
     # (core/sampling_edges.py), so moment edges stay as sharp as strict sampling's.
     refine_edges: bool = True
     edge_cosine: float = 0.9  # neighbours less similar than this mark a gap as an edge
+    # "bare": also decode the frame before an edge gap's later sample where no strict frame fits
+    # (a keyframe on the cut); "always" or "off" (core/sampling_edges.py, docs/benchmarks.md).
+    edge_pin: str = "bare"
+    edge_dense: bool = False  # every strict-grid frame inside an edge gap, however near its ends
     batch_size: int = 16  # frames per encoder call (PERF-NOTES: 16 beat 64 on these CPUs)
     decode_workers: int = 1  # decoding threads running ahead of the encoder
     queue_batches: int = 6  # how far decoding may run ahead, in batches (bounds memory)
@@ -309,7 +314,7 @@ class Indexer:
             log.warning("%s: %s", row.display, w.error)
             return
         assert w.info is not None
-        if self.config.max_every is not None and self.config.refine_edges:
+        if self.config.refine_edges and _sparse(w.info, self.config):
             self._refine(w)
         commit_embedded(
             self.store, self.vindex, self.model_id, row, w.info, w.times, w.vectors, w.thumbs, self.config, report
@@ -329,6 +334,8 @@ class Indexer:
             jpeg=lambda a: media.encode_jpeg(a, quality=80),
             every=self.config.sample_every,
             threshold=self.config.edge_cosine,
+            pin=self.config.edge_pin,
+            dense=self.config.edge_dense,
             size=self.embedder.image_size,
             thumb_width=self.config.thumb_width,
         )
@@ -359,6 +366,12 @@ class Indexer:
             report.indexed += 1
             log.info("%s: same content as %s, vectors reused", f.display, donor.display)
         return todo
+
+
+def _sparse(info: media.ProbeInfo, config: IndexerConfig) -> bool:
+    from .sampling_edges import applies
+
+    return applies(info, config.sample_every, config.max_every)
 
 
 def commit_embedded(

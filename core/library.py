@@ -448,7 +448,7 @@ class Library:
             self._mark_complete(mid)
         else:
             config = self._indexer_config or IndexerConfig(
-                sample_every=self.settings.sample_every, max_every=self.settings.max_sample_every
+                sample_every=self.settings.sample_every, max_every=self.settings.indexer_max_every()
             )
             if cluster is not None:
                 from .cluster import ClusterIndexer

@@ -6,7 +6,10 @@ second at each edge (session 2 measured mean IoU -0.104). This module closes the
 matter: after a file's keyframe samples are embedded, every gap between two consecutive
 samples whose vectors differ like a shot change (cosine below the segmenter's cut threshold)
 is filled with the 1 frame/s targets strict sampling would have taken there. Gaps inside a
-shot stay sparse: nothing there moves a moment's edge.
+shot stay sparse: nothing there moves a moment's edge. Where an encoder put a keyframe on the
+cut itself (scene detection), the gap before it is too short for a strict frame, so the frame
+just before that keyframe is decoded instead ("pin"): the old shot's last frame puts the edge
+on the cut (docs/benchmarks.md, issue 11 round 4).
 """
 
 from __future__ import annotations
@@ -25,34 +28,72 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PIN_MODES = ("off", "bare", "always")
 
-def edge_targets(times: Sequence[float], vectors: np.ndarray, every: float, threshold: float) -> list[float]:
-    """The strict-grid times (k * every) missing inside gaps that cross a picture change.
+
+def applies(info: ProbeInfo, every: float, max_every: float | None) -> bool:
+    """True when this file is sampled sparser than ``every`` (one frame per keyframe), so its
+    picture changes need refining; a file sampled strictly already has every frame it needs
+    (and a pinned frame there would cost a decode into a possibly long GOP for nothing)."""
+    from .media.strategy import effective_every
+
+    return max_every is not None and effective_every(info, every, max_every) > every
+
+
+def edge_targets(
+    times: Sequence[float],
+    vectors: np.ndarray,
+    every: float,
+    threshold: float,
+    *,
+    frame_dur: float | None = None,
+    pin: str = "off",
+    dense: bool = False,
+) -> list[float]:
+    """The times to decode inside gaps that cross a picture change.
 
     Args:
         times: sample times, increasing.
         vectors: (n, dim) L2-normalised frame vectors in the same order.
         every: the strict sampling interval.
         threshold: cosine between neighbours below which the gap is treated as an edge.
+        frame_dur: one frame's duration (needed by ``pin`` and ``dense``; 1/25 s when None).
+        pin: "bare": also the frame just before the gap's later sample when no strict-grid time
+            falls inside the gap; "always": in every such gap; "off": never. Encoders with scene
+            detection put a keyframe on the cut itself, so keyframe sampling lands on the new
+            shot's first frame, the gap before it is too short for a strict frame, and the
+            midpoint cell edge falls up to half a gap early; the frame before that keyframe is
+            the old shot's last one and puts the edge on the cut. A gap that got a strict frame
+            is already as sharp as strict sampling ("bare" leaves it).
+        dense: every strict-grid time inside the gap, however near its ends (not only those at
+            least ``every / 2`` away), so a cut's neighbourhood is at least as dense as strict's.
 
     Returns:
-        Increasing times, each at least ``every / 2`` away from both samples of its gap.
+        Increasing, distinct times strictly inside the gaps.
     """
+    if pin not in PIN_MODES:
+        raise ValueError(f"pin must be one of {PIN_MODES}, not {pin!r}")
     t = np.asarray(times, dtype=np.float64)
     if len(t) < 2:
         return []
+    fd = frame_dur if frame_dur and frame_dur > 0 else 1.0 / 25.0
     sims = np.einsum("ij,ij->i", vectors[:-1], vectors[1:])
     out: list[float] = []
     for i in np.flatnonzero(sims < threshold):
         lo, hi = float(t[i]), float(t[i + 1])
-        if hi - lo <= 1.5 * every:
-            continue  # already as dense as strict sampling
-        k = int(np.floor(lo / every)) + 1
-        while k * every < hi:
-            target = k * every
-            if target - lo >= every / 2 and hi - target >= every / 2:
-                out.append(target)
-            k += 1
+        gap: list[float] = []
+        if dense or hi - lo > 1.5 * every:  # else already as dense as strict sampling
+            margin = 0.75 * fd if dense else every / 2
+            k = int(np.floor(lo / every)) + 1
+            while k * every < hi:
+                target = k * every
+                if target - lo >= margin and hi - target >= margin:
+                    gap.append(target)
+                k += 1
+        wants_pin = pin == "always" or (pin == "bare" and not gap)
+        if wants_pin and hi - lo > 1.5 * fd and all(abs(hi - fd - g) > fd / 2 for g in gap):
+            gap.append(hi - fd)
+        out.extend(sorted(gap))
     return out
 
 
@@ -158,6 +199,8 @@ def refine_edges(
     size: int,
     thumb_width: int | None,
     cancel: threading.Event | None = None,
+    pin: str = "off",
+    dense: bool = False,
 ) -> int:
     """Add strict-grid frames inside the gaps that cross a picture change; returns how many.
 
@@ -172,7 +215,8 @@ def refine_edges(
     order = np.argsort(np.asarray(times))
     t_sorted = [times[i] for i in order]
     v_sorted = np.stack([vectors[i] for i in order]).astype(np.float32)
-    wanted = edge_targets(t_sorted, v_sorted, every, threshold)
+    frame_dur = 1.0 / info.fps if info.fps else None
+    wanted = edge_targets(t_sorted, v_sorted, every, threshold, frame_dur=frame_dur, pin=pin, dense=dense)
     if not wanted:
         return 0
     try:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from reelseek.core.models.device import DEVICE_CHOICES
 from reelseek.core.paths import HOME_ENV
-from reelseek.core.settings import Settings
+from reelseek.core.settings import DEFAULT_MAX_SAMPLE_EVERY, Settings
 
 if TYPE_CHECKING:
     from reelseek.core.library import Library
@@ -94,6 +94,10 @@ class SettingsDialog(QDialog):
         self.sample_spin.setDecimals(2)
         self.sample_spin.setSuffix(" s between frames")
         self.sample_spin.setValue(float(s.sample_every))
+        # Off (the default): one frame per keyframe where keyframes are at most 2 s apart, with
+        # picture changes between them still sampled at the interval above (issue 11).
+        self.strict_check = QCheckBox("Strict: exactly this interval on every file (slower on long-GOP footage)")
+        self.strict_check.setChecked(s.max_sample_every is None)
         self.thumb_spin = QSpinBox()
         self.thumb_spin.setRange(16, 1_000_000)
         self.thumb_spin.setSingleStep(64)
@@ -135,6 +139,7 @@ class SettingsDialog(QDialog):
         form.addRow("Model", self.model_combo)
         form.addRow("Device", self.device_combo)
         form.addRow("Sampling", self.sample_spin)
+        form.addRow("", self.strict_check)
         form.addRow("Thumbnail cache", self.thumb_spin)
         form.addRow("Rescan folders every", self.rescan_spin)
         form.addRow("Show times as", self.timecode_combo)
@@ -165,11 +170,18 @@ class SettingsDialog(QDialog):
             model_id=self.model_combo.currentData(),
             device=self.device_combo.currentData(),
             sample_every=round(self.sample_spin.value(), 3),
+            max_sample_every=self._max_sample_every(),
             thumb_cache_mb=self.thumb_spin.value(),
             rescan_interval_s=self.rescan_spin.value(),
             timecode_display=self.timecode_combo.currentData(),
             group_takes=self.takes_check.isChecked(),
         )
+
+    def _max_sample_every(self) -> float | None:
+        if self.strict_check.isChecked():
+            return None
+        # Turning strict off restores the default; an earlier non-strict value is kept.
+        return self._library.settings.max_sample_every or DEFAULT_MAX_SAMPLE_EVERY
 
     def _old_models(self) -> list[tuple[str, str]]:
         """(id, label) of models whose vectors are kept but unused (model_switch.ModelSwitch.prunable)."""

@@ -366,24 +366,31 @@ def _quality_md(q: dict[str, Any]) -> list[str]:
             "",
             "Sampling (two-stage search; keyframes 2 s apart): strict takes one frame per second; keyframes "
             "takes one per keyframe when they are at most 2 s apart; keyframes+edges then adds the strict "
-            "frames inside every gap that crosses a picture change (core/sampling_edges.py). A sparser "
-            "sampling may become the default only if it loses at most 0.02 of each figure.",
+            "frames inside every gap that crosses a picture change (core/sampling_edges.py); +pin-bare (the "
+            "default) also the frame before a change gap's later sample where no strict frame fits; +pin in "
+            "every change gap; +dense every strict frame in a change gap. A sparser sampling may be the "
+            "default only if it loses at most 0.02 of each figure; the interval is a paired bootstrap over "
+            f"the queries (95 %). Headline figures above: {q.get('headline_sampling', 'strict')}.",
             "",
-            "| sampling | frames | segments | index wall s | R@1 | R1@IoU0.5 | mean IoU |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| sampling | frames | decoded | segments | index wall s | R@1 | R1@IoU0.5 | mean IoU |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for name, v in q["sampling"].items():
             t = v["two_stage"]
             out.append(
-                f"| {name} (max_every {v['max_every']}) | {v['frames']} | {v['segments']} "
+                f"| {name} (max_every {v['max_every']}) | {v['frames']} | {v.get('decoded_frames', '')} "
+                f"| {v['segments']} "
                 f"| {v.get('index_wall_s', float('nan')):.1f} | {t['R@1']:.3f} "
                 f"| {t['R1@IoU0.5']:.3f} | {t['mean_IoU']:.3f} |"
             )
         deltas = q.get("sampling_deltas") or {"keyframes": q["sampling_delta"]}
+        cis = q.get("sampling_delta_ci95", {})
         for name, d in deltas.items():
             ok = all(x >= -0.02 for x in d.values())
+            ci = cis.get(name)
+            span = f" [{ci['mean_IoU'][0]:+.3f}, {ci['mean_IoU'][1]:+.3f}]" if ci else ""
             out.append(
-                f"| {name} - strict | | | | {d['R@1']:+.3f} | {d['R1@IoU0.5']:+.3f} | {d['mean_IoU']:+.3f} "
+                f"| {name} - strict | | | | | {d['R@1']:+.3f} | {d['R1@IoU0.5']:+.3f} | {d['mean_IoU']:+.3f}{span} "
                 f"({'within 0.02' if ok else 'MISSED'}) |"
             )
     return out

@@ -74,6 +74,12 @@ def test_toy_benchmark_writes_json_tables_and_charts(tmp_path, monkeypatch):
         assert 0.0 <= v["R1@IoU0.7"] <= v["R1@IoU0.5"] <= 1.0
     # The test model reads these scenes: the product finds the right video for most queries.
     assert variants["two_stage"]["R@5"] >= 0.5
+    # The default sampling is judged against strict on the same queries, counting frames.
+    sampling = results["quality"]["sampling"]
+    assert set(sampling) == {"strict", "edges+pin-bare"} and results["quality"]["headline_sampling"] == "edges+pin-bare"
+    assert 0 < sampling["edges+pin-bare"]["frames"] < sampling["strict"]["frames"]
+    assert all(v["decoded_frames"] >= v["frames"] for v in sampling.values())
+    assert set(results["quality"]["sampling_delta_ci95"]["edges+pin-bare"]) == {"R@1", "R1@IoU0.5", "mean_IoU"}
 
     md = (out / "results.md").read_text()
     for heading in ("Targets", "Indexing throughput", "Search latency", "Memory and disk", "Retrieval quality"):

@@ -109,3 +109,151 @@ def test_indexer_refines_the_scene_change_and_nothing_else(gop2_clip: Path, tmp_
     assert 3.0 in refined and set(keyframes) < set(refined)
     assert set(refined) <= set(strict)
     assert len(refined) < len(strict)
+
+
+def test_pin_adds_the_frame_before_a_change_gaps_later_sample_only_where_no_grid_frame_falls():
+    same, other = [1.0, 0.0], [0.0, 1.0]
+    fd = 0.1
+    # 2.0 -> 2.6: a keyframe on the cut at 2.6 (no 1 frame/s time fits between): 2.5 pins it.
+    times = [0.0, 2.0, 2.6, 4.6]
+    vecs = _unit([same, same, other, other])
+    assert edge_targets(times, vecs, 1.0, 0.9, frame_dur=fd) == []
+    assert edge_targets(times, vecs, 1.0, 0.9, frame_dur=fd, pin="bare") == [2.5]
+    # A 2 s gap across a change already gets its strict frame: "bare" adds nothing more there,
+    # "always" also the frame before the later sample.
+    times, vecs = [0.0, 2.0, 4.0], _unit([same, same, other])
+    assert edge_targets(times, vecs, 1.0, 0.9, frame_dur=fd, pin="bare") == [3.0]
+    assert edge_targets(times, vecs, 1.0, 0.9, frame_dur=fd, pin="always") == pytest.approx([3.0, 3.9])
+    # Neighbours one frame apart leave nothing to pin; a gap without a change is never touched.
+    assert edge_targets([2.0, 2.1], _unit([same, other]), 1.0, 0.9, frame_dur=fd, pin="always") == []
+    assert edge_targets([0.0, 2.6], _unit([same, same]), 1.0, 0.9, frame_dur=fd, pin="always") == []
+
+
+def test_dense_takes_every_strict_time_inside_a_change_gap_however_near_its_ends():
+    same, other = [1.0, 0.0], [0.0, 1.0]
+    times, vecs = [8.7, 10.3], _unit([same, other])
+    # Strict's 9 and 10 are within every/2 of the samples: skipped unless dense.
+    assert edge_targets(times, vecs, 1.0, 0.9, frame_dur=0.1) == []
+    assert edge_targets(times, vecs, 1.0, 0.9, frame_dur=0.1, dense=True) == [9.0, 10.0]
+
+
+@pytest.fixture(scope="module")
+def cut_key_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Keyframes every 2 s plus one forced on the cut at 2.6 s, as an encoder with scene
+    detection places them (x264's own detection is off, so the layout is known exactly)."""
+    import av
+
+    from tests.synth.videos import render_frame, scene_for_spec
+
+    path = tmp_path_factory.mktemp("cutkey") / "cutkey.mp4"
+    scenes = [
+        SceneSpec("red", "circle", "sky", "still", 0.0, 2.6),
+        SceneSpec("green", "square", "grass", "still", 2.6, 7.0),
+    ]
+    drawn = [scene_for_spec(s, 3) for s in scenes]
+    rng = np.random.default_rng(3)
+    options = {"preset": "veryfast", "crf": "23", "g": "20", "keyint_min": "20", "sc_threshold": "0", "forced-idr": "1"}
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10, options=options)
+        stream.width, stream.height, stream.pix_fmt = 256, 144, "yuv420p"
+        for i in range(70):
+            k = 0 if i < 26 else 1
+            progress = (i / 10 - scenes[k].start) / (scenes[k].end - scenes[k].start)
+            frame = av.VideoFrame.from_ndarray(render_frame(drawn[k], progress, 256, 144, rng), format="rgb24")
+            frame.pts = i
+            if i == 26:
+                frame.pict_type = av.video.frame.PictureType.I
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_a_keyframe_on_the_cut_gets_the_frame_before_it_and_nothing_else(cut_key_clip: Path, tmp_path: Path):
+    keyframes = [f.t for f in media.sample_frames(cut_key_clip, every=1.0, size=32, max_every=2.0)]
+    assert keyframes[:3] == [0.0, 2.0, 2.6]  # the layout this test is about
+    edges = _stored_times(tmp_path / "e", cut_key_clip.parent, max_every=2.0, refine_edges=True, edge_pin="off")
+    pinned = _stored_times(tmp_path / "p", cut_key_clip.parent, max_every=2.0, refine_edges=True, edge_pin="bare")
+    # No 1 frame/s time lies between 2.0 and the cut keyframe at 2.6, so plain edge refinement
+    # adds nothing and the cell edge falls at 2.3; pinning decodes 2.5 (the old shot's last
+    # frame), so the edge falls at 2.55, one frame from the cut, and adds no other frame.
+    assert edges == pytest.approx(keyframes, abs=1e-4)  # stored as float32
+    assert pinned == pytest.approx(sorted([*keyframes, 2.5]), abs=1e-4)
+    strict = [f.t for f in media.sample_frames(cut_key_clip, every=1.0, size=32)]
+    assert len(pinned) < len(strict)
+
+
+def _library_times(home: Path, folder: Path, *, strict: bool) -> list[float]:
+    """Frame times the library stores with its own settings (no IndexerConfig given)."""
+    from reelseek.core.library import Library
+
+    with Library(home, model_id=TEST_MODEL) as lib:
+        if strict:
+            lib.settings.max_sample_every = None  # what the app's checkbox and `index --strict` set
+        assert lib.index([folder], words=False).errors == []
+        (f,) = lib.store.files()
+        return sorted(float(t) for s, _v, _t in lib.store.segments_of_file(f.id, TEST_MODEL) for t in s.times)
+
+
+def test_the_library_samples_keyframes_plus_edges_by_default_and_strictly_when_set(cut_key_clip: Path, tmp_path: Path):
+    default = _library_times(tmp_path / "d", cut_key_clip.parent, strict=False)
+    strict = _library_times(tmp_path / "s", cut_key_clip.parent, strict=True)
+    assert strict == pytest.approx([f.t for f in media.sample_frames(cut_key_clip, every=1.0, size=32)], abs=1e-4)
+    keyframes = [f.t for f in media.sample_frames(cut_key_clip, every=1.0, size=32, max_every=2.0)]
+    assert default == pytest.approx(sorted([*keyframes, 2.5]), abs=1e-4)
+    assert len(default) < len(strict)
+
+
+def test_a_cluster_worker_refines_edges_like_the_local_indexer(cut_key_clip: Path, tmp_path: Path):
+    from reelseek.core.cluster import model_files
+    from reelseek.core.cluster_worker import EmbedWorker
+    from reelseek.core.models import get_spec
+
+    spec = get_spec(TEST_MODEL)
+    files = model_files(spec, tmp_path / "models")
+    local = _stored_times(tmp_path / "l", cut_key_clip.parent, max_every=2.0, refine_edges=True, edge_pin="bare")
+    worker = EmbedWorker(files, spec, "cpu", 1.0, 2.0, 16, 64, [], threads=1, edges=(0.9, "bare"))
+    plain = EmbedWorker(files, spec, "cpu", 1.0, 2.0, 16, 64, [], threads=1)
+    try:
+        got = worker.embed(1, str(cut_key_clip))
+        assert got.error is None and got.times is not None
+        assert sorted(float(t) for t in got.times) == pytest.approx(local, abs=1e-4)
+        assert len(got.thumbs) == len(got.times) == len(got.vectors)
+        # Without edges the worker keeps one frame per keyframe: 2.5 is what the refinement adds.
+        bare = plain.embed(2, str(cut_key_clip))
+        assert bare.times is not None and 2.5 not in [round(float(t), 3) for t in bare.times]
+    finally:
+        worker.close()
+        plain.close()
+
+
+def test_a_file_sampled_strictly_gets_no_refinement(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path):
+    """Keyframes 7 s apart (too sparse for keyframe sampling) and a cut at 2.6 s: the default
+    samples it strictly, and nothing is added (no pinned frame decoded into the long GOP)."""
+    import av
+
+    from tests.synth.videos import render_frame, scene_for_spec
+
+    path = tmp_path_factory.mktemp("longgop") / "longgop.mp4"
+    scenes = [
+        SceneSpec("red", "circle", "sky", "still", 0.0, 2.6),
+        SceneSpec("green", "square", "grass", "still", 2.6, 7.0),
+    ]
+    drawn = [scene_for_spec(s, 3) for s in scenes]
+    rng = np.random.default_rng(3)
+    options = {"preset": "veryfast", "crf": "23", "g": "70", "keyint_min": "70", "sc_threshold": "0"}
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10, options=options)
+        stream.width, stream.height, stream.pix_fmt = 256, 144, "yuv420p"
+        for i in range(70):
+            k = 0 if i < 26 else 1
+            progress = (i / 10 - scenes[k].start) / (scenes[k].end - scenes[k].start)
+            frame = av.VideoFrame.from_ndarray(render_frame(drawn[k], progress, 256, 144, rng), format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    strict = [f.t for f in media.sample_frames(path, every=1.0, size=32)]
+    assert _library_times(tmp_path / "d", path.parent, strict=False) == pytest.approx(strict, abs=1e-4)

@@ -80,3 +80,21 @@ def test_settings_validation():
         Settings(device="tpu").validate()
     with pytest.raises(ValueError, match="sample_every"):
         Settings(sample_every=0).validate()
+
+
+def test_sampling_defaults_to_keyframes_plus_edges_and_strict_stays_a_choice(tmp_path):
+    f = tmp_path / "settings.json"
+    assert Settings().max_sample_every == 2.0 and Settings().indexer_max_every() == 2.0
+    # A v1 file saved null for "the default" (strict was the only sampling then): the new default.
+    f.write_text('{"max_sample_every": null, "sample_every": 1.0, "device": "cpu", "version": 1}')
+    loaded = Settings.load(f)
+    assert (loaded.max_sample_every, loaded.device, loaded.version) == (2.0, "cpu", 2)
+    # Strict chosen and saved now stays strict.
+    Settings(max_sample_every=None).save(f)
+    assert Settings.load(f).max_sample_every is None and Settings.load(f).indexer_max_every() is None
+    # A long interval keeps its own meaning: the keyframe limit is never below it.
+    assert Settings(sample_every=5.0).indexer_max_every() == 5.0
+    Settings(sample_every=5.0).save(f)
+    assert Settings.load(f).sample_every == 5.0
+    with pytest.raises(ValueError, match="max_sample_every"):
+        Settings(max_sample_every=0).validate()

@@ -76,6 +76,25 @@ def test_settings_persist(qtbot: QtBot, library: Library, tmp_path: Path) -> Non
     )
 
 
+def test_strict_sampling_is_a_setting_and_keyframes_plus_edges_the_default(
+    qtbot: QtBot, library: Library, tmp_path: Path
+) -> None:
+    qs = QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat)
+    dialog = SettingsDialog(library, qs)
+    qtbot.addWidget(dialog)
+    assert not dialog.strict_check.isChecked(), "keyframes + edges is the default"
+    dialog.strict_check.setChecked(True)
+    dialog.accept()
+    assert Settings.load(library.paths.settings_file).max_sample_every is None
+    assert library.settings.indexer_max_every() is None, "the next index run samples strictly"
+    again = SettingsDialog(library, qs)
+    qtbot.addWidget(again)
+    assert again.strict_check.isChecked()
+    again.strict_check.setChecked(False)
+    again.accept()
+    assert Settings.load(library.paths.settings_file).max_sample_every == 2.0
+
+
 def test_settings_that_fail_validation_are_not_saved(
     qtbot: QtBot, library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -32,6 +32,7 @@ from tests.synth.videos import make_library
         (["index", "--every", "nan"], "--every: must be a positive number of seconds"),
         (["index", "--max-every", "-2"], "--max-every: must be a positive number of seconds"),
         (["index", "--max-every", "inf"], "--max-every: must be a positive number of seconds"),
+        (["index", "--strict", "--max-every", "2"], "not allowed with argument --strict"),
     ],
 )
 def test_bad_values_are_refused_with_a_clear_message(tmp_path, args, says):
