@@ -43,7 +43,7 @@ RECIPES: dict[str, Recipe] = {
             "crf": "16",
             "x265-params": f"keyint={FPS}:min-keyint={FPS}:scenecut=0:bframes=3:log-level=error",
         },
-        seconds=4,
+        seconds=8,
     ),
     "prores_hq_1080p": Recipe("prores422hq_1080p_{s}s.mov", "prores", 1920, 1080, "yuv422p10le", {"profile": "3"}),
     "dnxhr_hq_1080p": Recipe("dnxhrhq_1080p_{s}s.mov", "dnxhd", 1920, 1080, "yuv422p", {"profile": "dnxhr_hq"}),
