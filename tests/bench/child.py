@@ -76,6 +76,19 @@ def _instrument(clock: StageClock) -> None:
     indexer.segment = clock.wrap("write", indexer.segment)
 
 
+def cpu_timed(clock: StageClock, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, adding the process CPU seconds it takes to the clock's ``calibrate_cpu``."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        c0 = time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            clock.add("calibrate_cpu", time.process_time() - c0)
+
+    return timed
+
+
 def stage_ceilings(spec: dict[str, Any], embedder: Any) -> dict[str, Any]:
     """Decode-only and encode-only for one file with this process's encoder (indexing._stage_ceilings)."""
     from reelseek.core import media
@@ -124,7 +137,7 @@ def index_kind(args: dict[str, Any]) -> dict[str, Any]:
                 store.commit_file = clock.wrap("write", store.commit_file)  # type: ignore[method-assign]
                 vi.add = clock.wrap("write", vi.add)  # type: ignore[method-assign]
                 vi.save = clock.wrap("write", vi.save)  # type: ignore[method-assign]
-                lib._calibrate = clock.wrap("calibrate", lib._calibrate)  # type: ignore[method-assign]
+                lib._calibrate = clock.wrap("calibrate", cpu_timed(clock, lib._calibrate))  # type: ignore[method-assign]
                 before = dict(clock.seconds)
                 t0, c0 = time.perf_counter(), time.process_time()
                 # The visual pass only: the words pass has its own benchmarks (words*.py).
@@ -134,7 +147,8 @@ def index_kind(args: dict[str, Any]) -> dict[str, Any]:
                 # footage; it is timed apart and left out of the indexing wall.
                 cal = clock.seconds.get("calibrate", 0.0) - before.get("calibrate", 0.0)
                 walls.append(time.perf_counter() - t0 - cal)
-                cpus.append(time.process_time() - c0 - cal)  # approximate: its CPU is not timed apart
+                cal_cpu = clock.seconds.get("calibrate_cpu", 0.0) - before.get("calibrate_cpu", 0.0)
+                cpus.append(time.process_time() - c0 - cal_cpu)
                 if report.errors:
                     raise RuntimeError(f"indexing errors: {report.errors}")
                 video_s = report.video_seconds

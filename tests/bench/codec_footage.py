@@ -6,7 +6,7 @@ libx265 Main 10 at its fastest preset, FFmpeg's ``prores`` encoder (profile 3 = 
 writes the same profile about 5x slower) and dnxhd (dnxhr_hq). The 4K HEVC clip is shorter: x265
 encodes 4K at about one frame per second here, and decoding cost per video-second does not
 depend on the length. Files are cached by recipe name (a new recipe gets a new name), one per
-folder (the indexer takes folders), so a rerun reuses them.
+folder named after the file (the indexer takes folders), so a rerun reuses them.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ RECIPES: dict[str, Recipe] = {
             "crf": "16",
             "x265-params": f"keyint={FPS}:min-keyint={FPS}:scenecut=0:bframes=3:log-level=error",
         },
-        seconds=8,
+        seconds=4,
     ),
     "prores_hq_1080p": Recipe("prores422hq_1080p_{s}s.mov", "prores", 1920, 1080, "yuv422p10le", {"profile": "3"}),
     "dnxhr_hq_1080p": Recipe("dnxhrhq_1080p_{s}s.mov", "dnxhd", 1920, 1080, "yuv422p", {"profile": "dnxhr_hq"}),
@@ -91,10 +91,16 @@ def write_clip(
 
 
 def clip_path(out: Path, kind: str, seconds: int) -> Path:
-    """Where ``kind`` is cached for a run asking for ``seconds`` (the name encodes the recipe)."""
+    """Where ``kind`` is cached for a run asking for ``seconds`` (the name encodes the recipe).
+
+    Each file gets a folder of its own, named after it: the indexer takes folders, so a clip of
+    another length (or an older recipe) must never sit beside it and be indexed with it.
+    """
     if kind.startswith("h264_1080p_gop"):
-        return out / kind / textured_name("1080p", float(kind.rsplit("gop", 1)[1]), seconds)
-    return out / kind / RECIPES[kind].name.format(s=clip_seconds(kind, seconds))
+        name = textured_name("1080p", float(kind.rsplit("gop", 1)[1]), seconds)
+    else:
+        name = RECIPES[kind].name.format(s=clip_seconds(kind, seconds))
+    return out / Path(name).stem / name
 
 
 def make_clip(out: Path, kind: str, seconds: int, frames: list[Any] | None = None) -> Path:
@@ -121,6 +127,9 @@ def codec_clips(out: Path, seconds: int, kinds: tuple[str, ...] = KINDS) -> list
         t0 = time.perf_counter()
         cached = clip_path(out, k, seconds).exists()
         paths.append(make_clip(out, k, seconds, frames=frames))
+        others = [p for p in paths[-1].parent.iterdir() if p != paths[-1]]
+        if others:  # the indexer would index them with the clip
+            raise RuntimeError(f"{paths[-1].parent} holds more than the clip: {others}")
         if not cached:
             log(f"codec footage: wrote {paths[-1].name} in {time.perf_counter() - t0:.0f} s")
     return paths

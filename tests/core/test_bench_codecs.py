@@ -12,7 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.bench.codec_footage import EXPECTED, FPS, RECIPES, clip_path, describe, make_clip, write_clip
+from tests.bench.codec_footage import (
+    EXPECTED,
+    FPS,
+    RECIPES,
+    clip_path,
+    clip_seconds,
+    describe,
+    make_clip,
+    write_clip,
+)
 from tests.bench.footage import make_textured
 from tests.bench.overlap import available_cores, overlap
 
@@ -73,8 +82,13 @@ def test_a_cached_clip_is_reused_without_reading_the_sources(tmp_path, monkeypat
         target.parent.mkdir(parents=True)
         target.write_bytes(b"cached")
         assert make_clip(tmp_path, kind, 10) == target and target.read_bytes() == b"cached"
-    # A different length is a different recipe: it gets its own name, never the cached file.
-    assert clip_path(tmp_path, "dnxhr_hq_1080p", 20) != clip_path(tmp_path, "dnxhr_hq_1080p", 10)
+    # A different length is a different recipe: its own name in its own folder (the indexer takes
+    # folders, so two lengths side by side would both be indexed).
+    for kind in EXPECTED:
+        if clip_seconds(kind, 10) != clip_seconds(kind, 20):
+            assert clip_path(tmp_path, kind, 20).parent != clip_path(tmp_path, kind, 10).parent
+        else:  # a fixed length (4K HEVC): the same recipe, the same file
+            assert clip_path(tmp_path, kind, 20) == clip_path(tmp_path, kind, 10)
 
 
 def test_overlap_bounds_for_stages_sharing_two_cores():
