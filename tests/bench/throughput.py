@@ -34,17 +34,19 @@ README = REPO_ROOT / "README.md"
 TARGET_OVERLAP = 0.85  # #11: the pipeline reaches >= 85 % of the slower stage alone
 
 
-def pinned_runs(modes: dict[str, float | None]) -> Any:
-    """Child runs of every file at every mode with decoding and encoding on separate cores."""
+def variant_runs(modes: dict[str, float | None], label: str, **extra: Any) -> Any:
+    """Child runs of every file at every mode with something changed (``extra``: run keys, or
+    ``config`` entries merged into the IndexerConfig)."""
+    config = extra.pop("config", {})
 
     def runs(files: list[Path]) -> list[dict[str, Any]]:
         return [
             {
-                "name": f"pinned:{p.name}:{mode}",
+                "name": f"{label}:{p.name}:{mode}",
                 "folders": [str(p.parent)],
                 "repeat": 1,
-                "pin": "split",
-                "config": {"max_every": max_every, "refine_edges": indexing.REFINE.get(mode, False)},
+                **extra,
+                "config": {"max_every": max_every, "refine_edges": indexing.REFINE.get(mode, False), **config},
             }
             for p in files
             for mode, max_every in modes.items()
@@ -53,15 +55,22 @@ def pinned_runs(modes: dict[str, float | None]) -> Any:
     return runs
 
 
-def add_pinned(res: dict[str, Any], child_runs: list[dict[str, Any]]) -> None:
-    """Put each pinned run's rate beside its row."""
+# Beside each pipelined run: decoding and encoding pinned to separate cores, and the indexer as it
+# was before round 4 (decoders handed over whole 16-frame batches, so a file shorter than 16 s
+# at 1 frame/s was decoded whole before its first frame was encoded).
+VARIANTS: dict[str, dict[str, Any]] = {"pinned": {"pin": "split"}, "chunk16": {"config": {"chunk_frames": 16}}}
+
+
+def add_variants(res: dict[str, Any], child_runs: list[dict[str, Any]]) -> None:
+    """Put each variant run's rate and overlap figure beside its row."""
     by_name = {r["name"]: r for r in child_runs}
     for row in res["files"]:
-        run = by_name.get(f"pinned:{row['file']}:{row['mode']}")
-        if run:
-            row["pinned_vps"] = row["duration_s"] / run["wall_s"]
-            pipe_s = run.get("indexer_wall_s") or run["wall_s"]
-            row["pinned_fraction_of_slower_alone"] = row["overlap"]["slower_alone_s"] / pipe_s
+        for label in VARIANTS:
+            run = by_name.get(f"{label}:{row['file']}:{row['mode']}")
+            if run:
+                pipe_s = run.get("indexer_wall_s") or run["wall_s"]
+                row[f"{label}_vps"] = row["duration_s"] / run["wall_s"]
+                row[f"{label}_fraction_of_slower_alone"] = row["overlap"]["slower_alone_s"] / pipe_s
 
 
 def _f(x: Any, digits: int = 1) -> str:
@@ -72,14 +81,16 @@ def table(res: dict[str, Any]) -> list[str]:
     """Markdown rows: one per clip and sampling, each figure beside its baseline and ceilings."""
     out = [
         "| clip | sampling | frames | **reelseek video-s/s** | naive | x naive | decode-only | encode-only "
-        "| serial bound | CPU bound | **pipeline / slower alone** | pinned (video-s/s, / slower) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| serial bound | CPU bound | **pipeline / slower alone** | before round 4 (16-frame chunks) "
+        "| pinned cores |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in res["files"]:
         ov, dur, clip = r["overlap"], r["duration_s"], r.get("clip", {})
         name = f"{r['kind']} ({clip.get('codec')}, {_f(clip.get('mbit_per_s'), 0)} Mbit/s)"
-        pinned = (
-            f"{_f(r['pinned_vps'])}, {100 * r['pinned_fraction_of_slower_alone']:.0f}%" if "pinned_vps" in r else "–"
+        old, pinned = (
+            f"{_f(r[f'{k}_vps'])}, {100 * r[f'{k}_fraction_of_slower_alone']:.0f}%" if f"{k}_vps" in r else "–"
+            for k in ("chunk16", "pinned")
         )
         out.append(
             f"| {name} | {r['mode']} | {r['frames']} | **{r['reelseek_vps']:.1f}** | {r['naive_vps']:.1f} "
@@ -88,7 +99,7 @@ def table(res: dict[str, Any]) -> list[str]:
             f"({ov['encode_cores_alone']:.1f} cores) | {dur / ov['serial_s']:.1f} | {dur / ov['best_possible_s']:.1f} "
             f"| **{100 * ov['fraction_of_slower_alone']:.0f}%** "
             f"(reachable {100 * ov['reachable_fraction_of_slower']:.0f}%) "
-            f"| {pinned} |"
+            f"| {old} | {pinned} |"
         )
     return out
 
@@ -131,6 +142,7 @@ def markdown(res: dict[str, Any]) -> str:
         "encode), no overlap. *CPU bound*: the best a pipeline can do when both stages must share the cores, "
         "max(slower stage, (CPU s of both) / cores). *pipeline / slower alone*: #11's overlap figure (target "
         f">= {100 * TARGET_OVERLAP:.0f}%); *reachable*: the most it can show on these cores (slower / CPU bound). "
+        "*before round 4*: the same pipeline with the decoders' old 16-frame chunks (video-s/s, / slower alone); "
         "*pinned*: the same pipeline with decoding on one core and the encoder on the other.",
         "",
     ]
@@ -148,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--modes", default="strict,keyframes+edges")
     p.add_argument("--kinds", default=",".join(KINDS))
     p.add_argument("--repeat", type=int, default=1)
-    p.add_argument("--no-pinned", action="store_true", help="skip the pinned-core runs")
+    p.add_argument("--variants", default="chunk16,pinned", help=f"extra runs beside each: {','.join(VARIANTS)}")
     p.add_argument("--out", type=Path, default=REPO_ROOT / "bench-out")
     p.add_argument("--work", type=Path, default=None)
     p.add_argument("--no-docs", action="store_true", help="leave docs/ and the README alone")
@@ -169,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         indexing.MODES = {"strict": None, **indexing.MODES}
     load_before = os.getloadavg()
     log(f"throughput: {len(files)} clips, modes {list(indexing.MODES)}, load {load_before}")
-    extra = () if args.no_pinned else (pinned_runs(dict(indexing.MODES)),)
+    extra = tuple(
+        variant_runs(dict(indexing.MODES), v, **VARIANTS[v]) for v in args.variants.split(",") if v in VARIANTS
+    )
     plan = indexing.IndexingPlan(
         files=files,
         repeat=args.repeat,
@@ -180,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         ceilings_in_child=True,
     )
     res = indexing.run_indexing(plan, quick=True)
-    add_pinned(res, res.pop("extra_runs", []))
+    add_variants(res, res.pop("extra_runs", []))
     clips = {f.name: (k, describe(f)) for k, f in zip(kinds, files, strict=True)}
     for row in res["files"]:
         row["kind"], row["clip"] = clips[row["file"]]
