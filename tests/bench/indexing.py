@@ -339,14 +339,25 @@ def run_indexing(plan: IndexingPlan, *, quick: bool) -> dict[str, Any]:
                     }
                 )
     log(f"indexing: reelseek pipelined runs in a child process ({len(runs)} runs)")
-    for extra in plan.extra_runs:
-        runs.extend(extra(plan.files))
+    runs = _interleave(runs, [r for extra in plan.extra_runs for r in extra(plan.files)])
     child = run_child("index", {"runs": runs, "every": EVERY, "model_home": str(home)}, plan.workdir)
     if plan.ceilings_in_child:
         by_name = {r["name"]: r for r in child["runs"]}
         for f in files_out:
             f.update(bracketed(by_name[f"file:{f['file']}:{f['mode']}"]["ceilings"]))
     return summarise(files_out, child, precision, quick=quick)
+
+
+def _interleave(runs: list[dict[str, Any]], extras: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each extra run ("LABEL:file:mode") beside its file's own run, the first just before it and
+    the rest just after, so a load that drifts during the child hits them alike (extras run
+    last would all see a different machine)."""
+    out: list[dict[str, Any]] = []
+    for run in runs:
+        mine = [e for e in extras if run["name"].startswith("file:") and e["name"].split(":", 1)[1] == run["name"][5:]]
+        out += [*mine[:1], run, *mine[1:]]
+    placed = {id(e) for e in out}
+    return out + [e for e in extras if id(e) not in placed]
 
 
 def bracketed(ceilings: dict[str, dict[str, Any]]) -> dict[str, Any]:
