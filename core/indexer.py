@@ -36,10 +36,11 @@ class IndexerConfig:
     refine_edges: bool = True
     edge_cosine: float = 0.9  # neighbours less similar than this mark a gap as an edge
     batch_size: int = 16  # frames per encoder call (PERF-NOTES: 16 beat 64 on these CPUs)
-    # Frames a decoder hands over at a time. Smaller than a batch so the encoder starts on a file
-    # while it is still being decoded (at 1 frame/s a 16-frame chunk is 16 s of video: a shorter
-    # file was decoded whole before its first frame was encoded, with no overlap at all).
-    chunk_frames: int = 4
+    # Frames a decoder hands over at a time (at most a batch). Smaller chunks let the encoder start
+    # on a file while it is still being decoded (a 16-frame chunk is 16 s of video at 1 frame/s),
+    # but in docs/benchmarks.md's same-run A/B on 2 loaded cores 4-frame chunks indexed slower
+    # (smaller encoder batches, both stages' threads contending), so whole batches stay the default.
+    chunk_frames: int = 16
     decode_workers: int = 1  # decoding threads running ahead of the encoder
     queue_batches: int = 6  # how far decoding may run ahead, in batches (bounds memory)
     thumb_width: int = 192

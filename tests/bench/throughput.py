@@ -55,10 +55,15 @@ def variant_runs(modes: dict[str, float | None], label: str, **extra: Any) -> An
     return runs
 
 
-# Beside each pipelined run: decoding and encoding pinned to separate cores, and the indexer as it
-# was before round 4 (decoders handed over whole 16-frame batches, so a file shorter than 16 s
-# at 1 frame/s was decoded whole before its first frame was encoded).
-VARIANTS: dict[str, dict[str, Any]] = {"pinned": {"pin": "split"}, "chunk16": {"config": {"chunk_frames": 16}}}
+# Beside each pipelined run: decoding and encoding pinned to separate cores, and decoders handing
+# over 4-frame chunks instead of whole 16-frame batches (the encoder then starts on a file while
+# it is still being decoded). "chunk16" is the default's chunking, for runs where it was not.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "pinned": {"pin": "split"},
+    "chunk4": {"config": {"chunk_frames": 4}},
+    "chunk16": {"config": {"chunk_frames": 16}},
+}
+LABELS = {"chunk4": "4-frame chunks", "chunk16": "16-frame chunks", "pinned": "pinned cores"}
 
 
 def add_variants(res: dict[str, Any], child_runs: list[dict[str, Any]]) -> None:
@@ -79,18 +84,18 @@ def _f(x: Any, digits: int = 1) -> str:
 
 def table(res: dict[str, Any]) -> list[str]:
     """Markdown rows: one per clip and sampling, each figure beside its baseline and ceilings."""
+    shown = [k for k in VARIANTS if any(f"{k}_vps" in r for r in res["files"])]
     out = [
         "| clip | sampling | frames | **reelseek video-s/s** | naive | x naive | decode-only | encode-only "
-        "| serial bound | CPU bound | **pipeline / slower alone** | before round 4 (16-frame chunks) "
-        "| pinned cores |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| serial bound | CPU bound | **pipeline / slower alone** |" + "".join(f" {LABELS[k]} |" for k in shown),
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + " ---: |" * len(shown),
     ]
     for r in res["files"]:
         ov, dur, clip = r["overlap"], r["duration_s"], r.get("clip", {})
         name = f"{r['kind']} ({clip.get('codec')}, {_f(clip.get('mbit_per_s'), 0)} Mbit/s)"
-        old, pinned = (
-            f"{_f(r[f'{k}_vps'])}, {100 * r[f'{k}_fraction_of_slower_alone']:.0f}%" if f"{k}_vps" in r else "–"
-            for k in ("chunk16", "pinned")
+        variants = "".join(
+            f" {_f(r[f'{k}_vps'])}, {100 * r[f'{k}_fraction_of_slower_alone']:.0f}% |" if f"{k}_vps" in r else " – |"
+            for k in shown
         )
         out.append(
             f"| {name} | {r['mode']} | {r['frames']} | **{r['reelseek_vps']:.1f}** | {r['naive_vps']:.1f} "
@@ -99,7 +104,7 @@ def table(res: dict[str, Any]) -> list[str]:
             f"({ov['encode_cores_alone']:.1f} cores) | {dur / ov['serial_s']:.1f} | {dur / ov['best_possible_s']:.1f} "
             f"| **{100 * ov['fraction_of_slower_alone']:.0f}%** "
             f"(reachable {100 * ov['reachable_fraction_of_slower']:.0f}%) "
-            f"| {old} | {pinned} |"
+            f"|{variants}"
         )
     return out
 
@@ -122,6 +127,8 @@ def readme_table(res: dict[str, Any]) -> str:
             f"| {100 * ov['fraction_of_slower_alone']:.0f}% {ok} "
             f"(reachable {100 * ov['reachable_fraction_of_slower']:.0f}%) |"
         )
+    if res.get("note"):
+        out += ["", f"**Note:** {res['note']}"]
     return "\n".join(out) + "\n"
 
 
@@ -136,14 +143,15 @@ def markdown(res: dict[str, Any]) -> str:
         "",
         *table(res),
         "",
+        *([f"**Note:** {res['note']}", ""] if res.get("note") else []),
         "Columns: video-seconds per wall-second. *naive*: every frame decoded, PIL preprocessing, fp32, one frame "
         "per encoder call. *decode-only*: the product's sampling and preprocessing alone; *encode-only*: the "
         "product's encoder alone on those frames (cores = CPU seconds / wall). *serial bound*: 1 / (decode + "
         "encode), no overlap. *CPU bound*: the best a pipeline can do when both stages must share the cores, "
         "max(slower stage, (CPU s of both) / cores). *pipeline / slower alone*: #11's overlap figure (target "
         f">= {100 * TARGET_OVERLAP:.0f}%); *reachable*: the most it can show on these cores (slower / CPU bound). "
-        "*before round 4*: the same pipeline with the decoders' old 16-frame chunks (video-s/s, / slower alone); "
-        "*pinned*: the same pipeline with decoding on one core and the encoder on the other.",
+        "Variant columns (video-s/s, / slower alone), each run beside the clip's own run: the decoders handing "
+        "over 4- or 16-frame chunks; *pinned*: decoding on one core and the encoder on the other.",
         "",
     ]
     a, k = res["all_files"], res["all_files_keyframes"]
@@ -160,14 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--modes", default="strict,keyframes+edges")
     p.add_argument("--kinds", default=",".join(KINDS))
     p.add_argument("--repeat", type=int, default=1)
-    p.add_argument("--variants", default="chunk16,pinned", help=f"extra runs beside each: {','.join(VARIANTS)}")
+    p.add_argument("--variants", default="chunk4,pinned", help=f"extra runs beside each: {','.join(VARIANTS)}")
     p.add_argument("--out", type=Path, default=REPO_ROOT / "bench-out")
     p.add_argument("--work", type=Path, default=None)
     p.add_argument("--no-docs", action="store_true", help="leave docs/ and the README alone")
+    p.add_argument("--note", default="", help="with --merge: a line printed under the tables")
     p.add_argument("--merge", type=Path, nargs="+", help="join earlier runs' OUT folders, measure nothing")
     args = p.parse_args(argv)
     if args.merge:
-        write(merge(args.merge), args.out, update_docs=not args.no_docs)
+        merged = merge(args.merge)
+        merged["note"] = args.note
+        write(merged, args.out, update_docs=not args.no_docs)
         print(markdown(json.loads((args.out / "results.json").read_text())["indexing_codecs"]))
         return 0
     work = args.work or args.out / "work"

@@ -1,4 +1,4 @@
-"""The indexer encodes a file's first frames while that file is still being decoded (decode/encode overlap).
+"""With small decoder chunks the indexer encodes a file's first frames while it is still being decoded.
 
 Counts events, never time: the decoder holds its next frame until the encoder has been called,
 so a pipeline that waits for a whole batch (16 frames: 16 s of video at 1 frame/s) before
