@@ -155,6 +155,8 @@ def markdown(res: dict[str, Any]) -> str:
         "",
     ]
     a, k = res["all_files"], res["all_files_keyframes"]
+    if "parts" in res:  # merged: the all-clips runs were per part
+        return "\n".join(lines) + "\n"
     lines.append(
         f"All clips in one run: strict {a['vps']:.1f} video-s/s, keyframes {k['vps']:.1f}; indexer peak RSS "
         f"{res['indexer_rss']['peak_bytes'] / 2**20:,.0f} MB."
