@@ -41,6 +41,11 @@ class IndexerConfig:
     edge_pin: str = "bare"
     edge_dense: bool = False  # every strict-grid frame inside an edge gap, however near its ends
     batch_size: int = 16  # frames per encoder call (PERF-NOTES: 16 beat 64 on these CPUs)
+    # Frames a decoder hands over at a time (at most a batch). Smaller chunks let the encoder start
+    # on a file while it is still being decoded (a 16-frame chunk is 16 s of video at 1 frame/s),
+    # but in docs/benchmarks.md's same-run A/B on 2 loaded cores 4-frame chunks indexed slower
+    # (smaller encoder batches, both stages' threads contending), so whole batches stay the default.
+    chunk_frames: int = 16
     decode_workers: int = 1  # decoding threads running ahead of the encoder
     queue_batches: int = 6  # how far decoding may run ahead, in batches (bounds memory)
     thumb_width: int = 192
@@ -121,7 +126,9 @@ class Indexer:
             return report
 
         stop = threading.Event()
-        q: queue.Queue[tuple[str, int, object]] = queue.Queue(maxsize=self.config.queue_batches)
+        # The read-ahead bound stays queue_batches batches' worth of frames, in smaller chunks.
+        chunks_per_batch = -(-self.config.batch_size // self._chunk_frames())
+        q: queue.Queue[tuple[str, int, object]] = queue.Queue(maxsize=self.config.queue_batches * chunks_per_batch)
         workers = self._start_decoders(todo, q, stop)
         run = _Run(by_id=by_id, tracker=tracker, report=report)
         try:
@@ -138,6 +145,11 @@ class Indexer:
                     run.finished_workers += 1
                     continue
                 self._on_message(run, kind, fid, payload)
+                if run.buffer and q.empty():
+                    # The decoders are behind: encode what has arrived rather than wait idle for
+                    # a full batch (when encoding is the slower stage the queue fills and full
+                    # batches go through as before).
+                    self._encode_buffer(run)
                 self._commit_ended(run)
                 self._save_now_and_then(run)
         finally:
@@ -196,9 +208,15 @@ class Indexer:
         run.buffer.extend((fid, f) for f in frames)
         run.work[fid].queued += len(frames)
         if len(run.buffer) >= self.config.batch_size:
-            self._encode(run.buffer, run.work)
-            run.buffer = []
-            run.tracker.frames_done(run.work)
+            self._encode_buffer(run)
+
+    def _encode_buffer(self, run: _Run) -> None:
+        self._encode(run.buffer, run.work)
+        run.buffer = []
+        run.tracker.frames_done(run.work)
+
+    def _chunk_frames(self) -> int:
+        return max(1, min(self.config.chunk_frames, self.config.batch_size))
 
     def _commit_ended(self, run: _Run) -> None:
         # A file can be committed once it has ended and none of its frames wait.
@@ -274,7 +292,7 @@ class Indexer:
                 threads=1 if self.config.decode_workers > 1 else 2,
             ):
                 chunk.append(frame)
-                if len(chunk) >= self.config.batch_size:
+                if len(chunk) >= self._chunk_frames():
                     if not _put(q, (_FRAMES, row.id, chunk), stop):
                         return
                     chunk = []

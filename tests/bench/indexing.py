@@ -17,6 +17,7 @@ For each file, all at one sampled frame per second:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from tests.bench.common import log, median, run_child
+from tests.bench.overlap import overlap
 
 EVERY = 1.0
 # Two samplings of the product, both measured: strict 1 frame/s, and once per keyframe where keyframes
@@ -41,6 +43,11 @@ class IndexingPlan:
     agree_frames: int  # frames per file used for the embedding agreement
     sweep: bool  # also try other decode_workers / batch_size settings on the first file
     workdir: Path
+    # Measure the stage ceilings in the indexer's child right before and after each pipelined run of
+    # the same file (their mean is used), so a load swing on a shared machine hits both alike.
+    ceilings_in_child: bool = False
+    # More pipelined runs for the child (e.g. throughput.py's pinned-thread runs): files -> run dicts.
+    extra_runs: tuple[Callable[[list[Path]], list[dict[str, Any]]], ...] = ()
 
 
 def _probe(path: Path) -> Any:
@@ -100,21 +107,33 @@ def naive_index(path: Path, ref: Any, every: float = EVERY) -> tuple[int, list[A
 
 
 def _stage_ceilings(
-    path: Path, fast: Any, info: Any, repeat: int, thumb_width: int, batch: int, max_every: float | None = None
+    path: Path,
+    fast: Any,
+    info: Any,
+    repeat: int,
+    thumb_width: int,
+    batch: int,
+    max_every: float | None = None,
+    refine: bool = False,
 ) -> dict[str, Any]:
-    """D, P and E for one file with the product's sampling (``max_every`` as the indexer passes it), each alone."""
+    """D, P and E for one file with the product's sampling (``max_every`` as the indexer passes it), each alone.
+
+    With ``refine`` the edge refinement (core/sampling_edges.py) runs too, as the indexer runs it
+    after a file's keyframes: its decoding counts as D, its encoder calls as E.
+    """
     from reelseek.core import media
     from reelseek.core.media.io import FrameConverter
 
-    dp_walls, sampled = [], []
+    dp_walls, dp_cpus, sampled = [], [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         sampled = list(
             media.sample_frames(
                 path, every=EVERY, size=fast.image_size, thumb_width=thumb_width, info=info, max_every=max_every
             )
         )
         dp_walls.append(time.perf_counter() - t0)
+        dp_cpus.append(time.process_time() - c0)
     times = [f.t for f in sampled]
     frames = decode_at_times(path, times)
     import av
@@ -132,23 +151,72 @@ def _stage_ceilings(
         p_walls.append((time.perf_counter() - t0) * len(sampled) / max(1, len(frames)))
     pixels = np.stack([f.pixels for f in sampled])
     fast.encode_frames(pixels[: min(2, len(pixels))])  # warm-up: first call allocates
-    e_walls = []
+    e_walls, e_cpus = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for i in range(0, len(pixels), batch):
             fast.encode_frames(pixels[i : i + batch])
         e_walls.append(time.perf_counter() - t0)
+        e_cpus.append(time.process_time() - c0)
     dp, p, e = median(dp_walls), median(p_walls), median(e_walls)
+    dp_cpu, e_cpu, n_frames = median(dp_cpus), median(e_cpus), len(sampled)
+    if refine:
+        r = _refine_alone(path, fast, info, sampled, thumb_width)
+        dp, dp_cpu = dp + r["decode_s"], dp_cpu + r["decode_cpu_s"]
+        e, e_cpu, n_frames = e + r["encode_s"], e_cpu + r["encode_cpu_s"], n_frames + r["frames"]
     d = max(dp - p, 1e-9)
     return {
         "strategy": media.choose_strategy(info, media.effective_every(info, EVERY, max_every)),
         "every_s": media.effective_every(info, EVERY, max_every),
-        "frames": len(sampled),
+        "frames": n_frames,
         "decode_s": d,
         "preprocess_s": p,
         "decode_preprocess_s": dp,
         "encode_s": e,
+        # CPU seconds of the whole process (every thread), for the overlap's core-capacity bound.
+        "decode_preprocess_cpu_s": dp_cpu,
+        "encode_cpu_s": e_cpu,
         "sampled_times": times,
+    }
+
+
+def _refine_alone(path: Path, fast: Any, info: Any, sampled: list[Any], thumb_width: int) -> dict[str, float]:
+    """The edge refinement of one file's keyframe samples, its decoding and encoding timed apart."""
+    from reelseek.core.indexer import IndexerConfig
+    from reelseek.core.sampling_edges import refine_edges
+
+    vectors = list(fast.encode_frames(np.stack([f.pixels for f in sampled])))
+    enc = {"wall": 0.0, "cpu": 0.0}
+
+    def encode(x: np.ndarray) -> np.ndarray:
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            return fast.encode_frames(x)  # type: ignore[no-any-return]
+        finally:
+            enc["wall"] += time.perf_counter() - t0
+            enc["cpu"] += time.process_time() - c0
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    added = refine_edges(
+        path,
+        info,
+        [f.t for f in sampled],
+        vectors,
+        [None] * len(sampled),
+        encode=encode,
+        jpeg=lambda a: b"",
+        every=EVERY,
+        threshold=IndexerConfig().edge_cosine,
+        size=fast.image_size,
+        thumb_width=thumb_width,
+    )
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {
+        "frames": added,
+        "decode_s": wall - enc["wall"],
+        "decode_cpu_s": cpu - enc["cpu"],
+        "encode_s": enc["wall"],
+        "encode_cpu_s": enc["cpu"],
     }
 
 
@@ -181,17 +249,22 @@ def run_indexing(plan: IndexingPlan, *, quick: bool) -> dict[str, Any]:
     """The whole indexing section; returns the JSON-ready results."""
     from reelseek.core.indexer import IndexerConfig
     from reelseek.core.media.io import stream_sar
-    from tests.bench.embedders import reference_pair
+    from tests.bench.product_embedder import model_home, product_encoder, reference_encoder
 
     cfg = IndexerConfig(sample_every=EVERY)
-    log("indexing: building the default architecture (random weights), fast and fp32 reference")
-    fast, ref = reference_pair()
+    log("indexing: the default architecture (random weights imported), product encoder and fp32 reference")
+    home = model_home(plan.workdir)
+    fast, ref = product_encoder(home), reference_encoder(home)
     files_out: list[dict[str, Any]] = []
     for path in plan.files:
         info = _probe(path)
         log(f"indexing: ceilings and naive baseline on {path.name} ({info.duration:.1f} s)")
         stages = {
-            mode: _stage_ceilings(path, fast, info, plan.repeat, cfg.thumb_width, cfg.batch_size, max_every)
+            mode: {"sampled_times": None}
+            if plan.ceilings_in_child
+            else _stage_ceilings(
+                path, fast, info, plan.repeat, cfg.thumb_width, cfg.batch_size, max_every, REFINE.get(mode, False)
+            )
             for mode, max_every in MODES.items()
         }
         naive_walls, kept = [], []
@@ -224,7 +297,7 @@ def run_indexing(plan: IndexingPlan, *, quick: bool) -> dict[str, Any]:
                 }
             )
         del kept
-    precision = fast.dtype
+    precision = str(getattr(fast, "dtype", type(fast).__name__))
     del fast, ref
     # Each file sits alone in its own folder (footage.py), so a run indexes exactly that file.
     runs = [
@@ -233,6 +306,11 @@ def run_indexing(plan: IndexingPlan, *, quick: bool) -> dict[str, Any]:
             "folders": [str(Path(p).parent)],
             "repeat": plan.repeat,
             "config": {"max_every": max_every, "refine_edges": REFINE.get(mode, False)},
+            **(
+                {"ceilings": {"path": str(p), "max_every": max_every, "refine": REFINE.get(mode, False)}}
+                if plan.ceilings_in_child
+                else {}
+            ),
         }
         for p in plan.files
         for mode, max_every in MODES.items()
@@ -261,8 +339,36 @@ def run_indexing(plan: IndexingPlan, *, quick: bool) -> dict[str, Any]:
                     }
                 )
     log(f"indexing: reelseek pipelined runs in a child process ({len(runs)} runs)")
-    child = run_child("index", {"runs": runs, "every": EVERY}, plan.workdir)
+    runs = _interleave(runs, [r for extra in plan.extra_runs for r in extra(plan.files)])
+    child = run_child("index", {"runs": runs, "every": EVERY, "model_home": str(home)}, plan.workdir)
+    if plan.ceilings_in_child:
+        by_name = {r["name"]: r for r in child["runs"]}
+        for f in files_out:
+            f.update(bracketed(by_name[f"file:{f['file']}:{f['mode']}"]["ceilings"]))
     return summarise(files_out, child, precision, quick=quick)
+
+
+def _interleave(runs: list[dict[str, Any]], extras: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each extra run ("LABEL:file:mode") beside its file's own run, the first just before it and
+    the rest just after, so a load that drifts during the child hits them alike (extras run
+    last would all see a different machine)."""
+    out: list[dict[str, Any]] = []
+    for run in runs:
+        mine = [e for e in extras if run["name"].startswith("file:") and e["name"].split(":", 1)[1] == run["name"][5:]]
+        out += [*mine[:1], run, *mine[1:]]
+    placed = {id(e) for e in out}
+    return out + [e for e in extras if id(e) not in placed]
+
+
+def bracketed(ceilings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One stage-ceiling record from the readings before and after a pipelined run (numbers: mean)."""
+    pre, post = ceilings["before"], ceilings["after"]
+    out = dict(pre)
+    for k, v in pre.items():
+        if isinstance(v, float) and isinstance(post.get(k), float):
+            out[k] = (v + post[k]) / 2
+    out["ceilings_before_after"] = {"before": pre, "after": post}
+    return out
 
 
 def summarise(files: list[dict[str, Any]], child: dict[str, Any], precision: str, *, quick: bool) -> dict[str, Any]:
@@ -276,6 +382,18 @@ def summarise(files: list[dict[str, Any]], child: dict[str, Any], precision: str
         d, p, e = f["decode_s"], f["preprocess_s"], f["encode_s"]
         ceiling = dur / (d + p + e)
         split = run["split_s"]
+        # The overlap compares the pipeline proper (Indexer.run) with its stages; the rate columns
+        # keep the whole Library.index (scan, probe, commits, save, backup) as a user waits for it.
+        pipe_s = run.get("indexer_wall_s") or reel_s
+        ov = overlap(
+            dp_s=f["decode_preprocess_s"],
+            e_s=e,
+            pipeline_s=pipe_s,
+            dp_cpu_s=f["decode_preprocess_cpu_s"],
+            e_cpu_s=f["encode_cpu_s"],
+            cores=child.get("cores", 1),
+            capacity=f.get("capacity_cores"),
+        )
         rows.append(
             {
                 **f,
@@ -300,6 +418,10 @@ def summarise(files: list[dict[str, Any]], child: dict[str, Any], precision: str
                 "pipeline_busy_s_per_video_s": {k: v / dur for k, v in split.items()},
                 "reelseek_walls_s": run["walls_s"],
                 "reelseek_frames": run["frames"],
+                "reelseek_cpu_s": run.get("cpu_s"),
+                "indexer_wall_s": pipe_s,
+                "fixed_overhead_s": reel_s - pipe_s,
+                "overlap": ov,
             }
         )
     total = by_name["all:strict"]
@@ -331,4 +453,7 @@ def summarise(files: list[dict[str, Any]], child: dict[str, Any], precision: str
         },
         "indexer_rss": child["rss"],
         "sweep": sweep,
+        "cores": child.get("cores"),
+        # Runs a caller added (IndexingPlan.extra_runs), as the child measured them.
+        "extra_runs": [r for r in child["runs"] if not r["name"].startswith(("file:", "all:", "sweep:"))],
     }

@@ -507,12 +507,12 @@ def write_outputs(results: dict[str, Any], out: Path, *, update_docs: bool) -> N
             update_doc(readme, body)
 
 
-def update_doc(path: Path, body: str) -> None:
-    """Replace the generated block of a markdown file (between the bench markers), keeping the prose."""
-    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN not in text or END not in text:
-        text = text.rstrip() + f"\n\n{BEGIN}\n{END}\n"
-    head, rest = text.split(BEGIN, 1)
-    _old, tail = rest.split(END, 1)
+def update_doc(path: Path, body: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the generated block of a markdown file (between the markers), keeping the prose."""
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{begin}\n{end}\n"
+    if begin not in text or end not in text:
+        text = text.rstrip() + f"\n\n{begin}\n{end}\n"
+    head, rest = text.split(begin, 1)
+    _old, tail = rest.split(end, 1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{head}{BEGIN}\n{body}{END}{tail}")
+    path.write_text(f"{head}{begin}\n{body}{end}{tail}")
