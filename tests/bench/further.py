@@ -170,5 +170,8 @@ if __name__ == "__main__":
 
     home = Path(sys.argv[1])
     res = further_queries(home, default_spec().id, int(sys.argv[2]) if len(sys.argv) > 2 else 10)
+    out = Path(sys.argv[3]) if len(sys.argv) > 3 else Path("bench-out") / "further.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1))  # every query's timings; the summary goes to stdout
     brief = {k: (v["median"] if isinstance(v, dict) and "median" in v else v) for k, v in res.items()}
     print(json.dumps(brief, indent=1))
