@@ -182,11 +182,11 @@ def build_text_cache(spec: ModelSpec, models_dir: Path, *, int8_min_cosine: floa
         # int8: checked on what searches embed, each check text under each prompt template.
         prompts = tok([t.format(x) for x in CHECK_TEXTS for t in DEFAULT_TEMPLATES])
         ref_p = _unit(reference_texts(model, prompts))
-        quantize_int8(graph, g8, w8)
         try:
+            quantize_int8(graph, g8, w8)
             cos8 = float(np.min(np.sum(_unit(_session(g8).run(None, {"tokens": prompts})[0]) * ref_p, axis=1)))
-        except Exception as e:  # a quantised op this ONNX Runtime cannot run: fp32 then
-            log.warning("the int8 %s text tower does not run: %s", spec.id, e)
+        except Exception as e:  # no quantiser in this install, or an op this runtime cannot run: fp32
+            log.warning("no int8 %s text tower: %s", spec.id, e)
             cos8 = float("nan")
         fp32_files = (graph, data)
         if cos8 >= int8_min:

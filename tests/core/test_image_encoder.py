@@ -167,6 +167,22 @@ def test_int8_failing_its_check_keeps_fp32(tmp_path: Path) -> None:
     assert _cos(enc.encode_frames(probe), ref).min() >= 0.9999
 
 
+def test_a_quantiser_that_fails_keeps_fp32(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No onnxruntime.quantization in the install (a trimmed bundle), or it crashes: fp32 is published."""
+    from reelseek.core.models import onnx_int8
+
+    def broken(*a, **k):  # type: ignore[no-untyped-def]
+        raise ImportError("No module named 'onnxruntime.quantization'")
+
+    monkeypatch.setattr(onnx_int8, "quantize_int8", broken)
+    spec = get_spec("reelseek-test-tiny")
+    models = tmp_path / "models"
+    ie.build_image_cache(spec, models)
+    m = json.loads((cache_dir(spec, models) / MANIFEST).read_text())
+    assert m["dtype"] == "float32" and m["check_cosine_int8"] is None
+    assert load_image_encoder(spec, models, build=False).dtype == "float32"
+
+
 def test_export_failing_its_check_publishes_nothing_and_indexing_keeps_torch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
