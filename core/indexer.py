@@ -21,6 +21,7 @@ from .types import FINAL_PHASES, IndexPhase, IndexProgress, IndexReport
 if TYPE_CHECKING:
     from .index import VectorIndex
     from .models.embedder import Embedder
+    from .models.image_encoder import ImageEncoder
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class Indexer:
         self,
         store: Store,
         vindex: VectorIndex,
-        embedder: Embedder,
+        embedder: Embedder | ImageEncoder,
         config: IndexerConfig | None = None,
     ) -> None:
         self.store = store

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .index import VectorIndex
     from .indexer import IndexerConfig
     from .models.embedder import Embedder
+    from .models.image_encoder import ImageEncoder
     from .models.text_encoder import TextEncoder
     from .search import Searcher
 
@@ -119,6 +120,10 @@ class Library:
         self._embedders: dict[str, Embedder] = {}
         self._text_encoders: dict[str, TextEncoder] = {}
         self._text_fallback: set[str] = set()
+        # Its own lock: the first image export takes a while, and searches must not wait on it.
+        self._image_lock = threading.Lock()
+        self._image_encoders: dict[str, ImageEncoder] = {}
+        self._image_fallback: set[str] = set()
         self._vindexes: dict[str, VectorIndex] = {}
         self._searchers: dict[str, Searcher] = {}
         self._serving: tuple[tuple[str, tuple[int, int, int]], str] | None = None
@@ -239,6 +244,29 @@ class Library:
                 except Exception as e:  # never needed for correctness: fall back to the full model
                     log.warning("text queries use the full %s model: %s", mid, e)
                     self._text_fallback.add(mid)
+        return enc if enc is not None else self.load_model(mid)
+
+    def load_image_model(self, model_id: str | None = None) -> Embedder | ImageEncoder:
+        """What embeds frames when indexing: on a CPU the image tower on ONNX Runtime
+        (``models.image_encoder``: int8 when its export check passes), else the torch model
+        (CUDA/MPS, ``REELSEEK_IMAGE_ENGINE=torch``, or an export that cannot be had)."""
+        from .models import get_spec
+        from .models.device import pick_device
+        from .models.image_encoder import load_image_encoder, onnx_disabled
+
+        mid = model_id or self.model_id()
+        with self._image_lock:
+            enc = self._image_encoders.get(mid)
+            if enc is None and mid not in self._image_fallback and not onnx_disabled():
+                try:
+                    if pick_device(self.device()) != "cpu":
+                        raise RuntimeError("not a CPU device")
+                    enc = load_image_encoder(get_spec(mid), self.paths.models)
+                    self._image_encoders[mid] = enc
+                    log.info("frames are embedded by %r", enc)
+                except Exception as e:  # never needed for correctness: the torch model does the same
+                    log.info("frames of %s are embedded by torch: %s", mid, e)
+                    self._image_fallback.add(mid)
         return enc if enc is not None else self.load_model(mid)
 
     def vector_index(self, model_id: str | None = None) -> VectorIndex:
@@ -457,7 +485,7 @@ class Library:
                 runner = ClusterIndexer(self.store, vi, get_spec(mid), self.paths.models, config, cluster)
                 runner.run(todo, progress=visual_progress, cancel=cancel, pause=pause, report=report)
             else:
-                emb = self.load_model(mid)
+                emb = self.load_image_model(mid)
                 Indexer(self.store, vi, emb, config).run(
                     todo, progress=visual_progress, cancel=cancel, pause=pause, report=report
                 )

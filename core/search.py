@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .models.embedder import Embedder
     from .models.text_encoder import TextEncoder
 
-    TextEncoderLike = Embedder | TextEncoder
+    TextEncoderLike: TypeAlias = Embedder | TextEncoder
 
 DEFAULT_TEMPLATES = ("{}", "a photo of {}.", "a video frame of {}.", "a film still of {}.")
 _NEG = re.compile(r'(?:(?<=\s)|^)-(?:"([^"]+)"|(\S+))')

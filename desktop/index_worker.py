@@ -195,7 +195,7 @@ class IndexWorker(QObject):
                     if not self._model_ready:
                         self._set_state(WorkerState.LOADING)
                     # Every run: after a model change in the settings this loads the new one.
-                    load_model_gently(self._library)
+                    load_model_gently(self._library, for_indexing=True)
                     if not self._model_ready:
                         self._model_ready = True
                         self.model_loaded.emit()

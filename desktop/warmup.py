@@ -104,12 +104,14 @@ def _import_heavy_modules() -> None:
         import onnxruntime  # noqa: F401
 
 
-def load_model_gently(library: Library) -> None:
+def load_model_gently(library: Library, *, for_indexing: bool = False) -> None:
     """``library.load_model()`` with the heavy imports arranged not to freeze the GUI thread.
+    ``for_indexing``: what the indexer embeds frames with instead (``library.load_image_model()``:
+    on a CPU the ONNX Runtime image tower, exported once in a child process the first time).
 
     Safe to call from several threads; the model loads once per library and model id.
     """
-    key = (id(library), library.model_id())
+    key = (id(library), library.model_id(), for_indexing)
     with _lock:
         if key in _loaded_models:
             return
@@ -117,7 +119,10 @@ def load_model_gently(library: Library) -> None:
         gc.disable()
         try:
             _import_heavy_modules()
-            library.load_model()
+            if for_indexing and hasattr(library, "load_image_model"):
+                library.load_image_model()
+            else:
+                library.load_model()
             _loaded_models.add(key)
         finally:
             gc.freeze()

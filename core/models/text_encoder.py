@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 ENGINE_ENV = "REELSEEK_TEXT_ENGINE"  # "torch" forces the full open_clip model for text
 CACHE_DIR = "text-tower"
 MANIFEST = "manifest.json"
-FORMAT = 1  # bump when the export changes shape: older caches are rebuilt
+FORMAT = 2  # bump when the export changes shape: older caches are rebuilt (2: int8 weights)
 _SAMPLES, _SAMPLE_BYTES = 64, 16 << 10
 
 
@@ -51,12 +51,13 @@ class TextEncoder:
         self.model_id = spec.id
         self.dim = dim
         self.source = source  # the export's graph file
+        self.dtype = "float32"  # or "int8": what the export's check kept
         self._session = session
         self._tokenizer = tokenizer
         self._lock = threading.Lock()  # one query at a time: both cores go to it
 
     def __repr__(self) -> str:
-        return f"TextEncoder({self.model_id!r}, onnxruntime, dim={self.dim})"
+        return f"TextEncoder({self.model_id!r}, onnxruntime, dtype={self.dtype!r}, dim={self.dim})"
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """float32 (N, dim), each row L2-normalised."""
@@ -135,15 +136,19 @@ def build_in_child(spec: ModelSpec, models_dir: Path, timeout: float = 900) -> N
         raise ModelError(f"exporting the {spec.id} text tower failed: {lines[-1] if lines else proc.returncode}")
 
 
-def build_text_cache(spec: ModelSpec, models_dir: Path) -> Path:
+def build_text_cache(spec: ModelSpec, models_dir: Path, *, int8_min_cosine: float | None = None) -> Path:
     """Export the text tower (imports torch and open_clip; seconds) and check it against
-    open_clip's own ``encode_text`` and tokenizer before publishing it.
+    open_clip's own ``encode_text`` and tokenizer before publishing it; then quantise it to
+    int8 and publish that instead when it passes ``MIN_COSINE_INT8`` on every check text under
+    every prompt template (``int8_min_cosine`` overrides the bar: tests).
 
     Concurrent builders write distinct files; the manifest is replaced atomically last, so a
     reader sees either the old export or the new one, never a mix.
     """
+    from ..search import DEFAULT_TEMPLATES
     from .embedder import _create
-    from .text_export import CHECK_TEXTS, MIN_COSINE, export_text_tower, reference_texts
+    from .onnx_int8 import quantize_int8
+    from .text_export import CHECK_TEXTS, MIN_COSINE, MIN_COSINE_INT8, export_text_tower, reference_texts
     from .text_tokenizer import ClipTokenizer
 
     weights = weights_path(spec, Path(models_dir))
@@ -164,6 +169,8 @@ def build_text_cache(spec: ModelSpec, models_dir: Path) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:12]
     graph, data = d / f"text-{tag}.onnx", d / f"text-{tag}.data"
+    g8, w8 = d / f"text-{tag}.int8.onnx", d / f"text-{tag}.int8.data"
+    int8_min = MIN_COSINE_INT8 if int8_min_cosine is None else int8_min_cosine
     try:
         export_text_tower(model, graph, data)
         session = _session(graph)
@@ -172,6 +179,20 @@ def build_text_cache(spec: ModelSpec, models_dir: Path) -> Path:
         cos = float(np.min(np.sum(_unit(got) * _unit(ref), axis=1)))
         if not cos >= MIN_COSINE:
             raise ModelError(f"the {spec.id} text-tower export differs from open_clip (cosine {cos:.6f})")
+        # int8: checked on what searches embed, each check text under each prompt template.
+        prompts = tok([t.format(x) for x in CHECK_TEXTS for t in DEFAULT_TEMPLATES])
+        ref_p = _unit(reference_texts(model, prompts))
+        try:
+            quantize_int8(graph, g8, w8)
+            cos8 = float(np.min(np.sum(_unit(_session(g8).run(None, {"tokens": prompts})[0]) * ref_p, axis=1)))
+        except Exception as e:  # no quantiser in this install, or an op this runtime cannot run: fp32
+            log.warning("no int8 %s text tower: %s", spec.id, e)
+            cos8 = float("nan")
+        fp32_files = (graph, data)
+        if cos8 >= int8_min:
+            graph, data, cos = g8, w8, cos8
+        else:
+            log.warning("int8 %s text tower: min cosine %.5f < %s; keeping fp32", spec.id, cos8, int8_min)
         manifest = {
             "format": FORMAT,
             "source": source,
@@ -182,16 +203,22 @@ def build_text_cache(spec: ModelSpec, models_dir: Path) -> Path:
             "data_sample_sha256": _sample_hash(data),
             "dim": int(got.shape[1]),
             "context_length": ctx,
+            "dtype": "int8" if graph == g8 else "float32",
             "check_cosine": cos,
+            "check_cosine_int8": None if cos8 != cos8 else cos8,
+            "int8_min_cosine": int8_min,
         }
         old = _read_manifest(d)
         tmp = d / f"{MANIFEST}.{tag}.tmp"
         tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         os.replace(tmp, d / MANIFEST)
     except BaseException:
-        for p in (graph, data, d / f"{MANIFEST}.{tag}.tmp"):
+        for p in (graph, data, g8, w8, d / f"text-{tag}.onnx", d / f"text-{tag}.data", d / f"{MANIFEST}.{tag}.tmp"):
             p.unlink(missing_ok=True)
         raise
+    for p in (*fp32_files, g8, w8):  # the variant not chosen
+        if p not in (graph, data):
+            p.unlink(missing_ok=True)
     if old:
         for key in ("graph", "data"):
             name = old.get(key)
@@ -221,6 +248,7 @@ def _open(spec: ModelSpec, d: Path, weights: Path) -> tuple[TextEncoder | None, 
 
         session = _session(graph)
         enc = TextEncoder(spec, session, ClipTokenizer(int(m["context_length"])), int(m["dim"]), graph)
+        enc.dtype = str(m.get("dtype", "float32"))
         probe = enc.encode_texts(["a"])
         if probe.shape != (1, spec.dim) or not np.isfinite(probe).all():
             return None, "export gives wrong vectors"

@@ -7,7 +7,10 @@
   each variant's fraction uses the mean of the two).
 * Work per image: FLOPs of one forward pass of the default architecture's image tower counted
   by ``torch.utils.flop_counter`` (matmuls and convolutions, 2 per multiply-add), not assumed.
-* Variants: the product's ``Embedder.encode_frames`` (the baseline) and the knobs #11 names:
+* Variants: the product's path (``product_b16``: ``Library.load_image_model`` on a CPU, the
+  image tower on ONNX Runtime as ``models.image_encoder`` exports, checks and caches it, int8
+  when its check passes), the torch path it replaced (``torch_bf16_b16``: ``Embedder.encode_frames``
+  with bf16 weights, the product until #11) and the knobs #11 names:
   batch size, threads, channels-last, bf16 autocast vs converted weights, torch.compile,
   a frozen TorchScript graph, ONNX Runtime fp32 and int8. Each reports images/s, the
   fraction of the peak and the min cosine of its embeddings to the fp32 model's.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -86,7 +90,15 @@ def build_variants(spec: Any, batch: int) -> dict[str, Callable[[], Callable[[np
     """name -> builder of an images->vectors function (built lazily: some take a while)."""
     import torch
 
-    from reelseek.core.models.embedder import create_random_embedder
+    from tests.bench.random_embedder import create_random_embedder
+
+    def onnx_product() -> Callable[[], Any]:
+        def build() -> Callable[[np.ndarray], np.ndarray]:
+            enc = product_image_encoder(spec)
+            log(f"encoder: product path is {enc!r}")
+            return enc.encode_frames
+
+        return build
 
     def product(bs: int, precision: str = "bf16", threads: int | None = None) -> Callable[[], Any]:
         def build() -> Callable[[np.ndarray], np.ndarray]:
@@ -109,11 +121,12 @@ def build_variants(spec: Any, batch: int) -> dict[str, Callable[[], Callable[[np
         return build
 
     return {
-        "product_b16": product(16),
-        "product_b8": product(8),
-        "product_b32": product(32),
-        "product_b64": product(64),
-        "product_b16_1thread": product(16, threads=1),
+        "product_b16": onnx_product(),
+        "torch_bf16_b16": product(16),
+        "torch_bf16_b8": product(8),
+        "torch_bf16_b32": product(32),
+        "torch_bf16_b64": product(64),
+        "torch_bf16_b16_1thread": product(16, threads=1),
         "fp32_b16": product(16, "fp32"),
         "autocast_bf16": raw("autocast"),
         "bf16_channels_last": raw("channels_last"),
@@ -125,6 +138,26 @@ def build_variants(spec: Any, batch: int) -> dict[str, Callable[[], Callable[[np
     }
 
 
+def product_image_encoder(spec: Any) -> Any:
+    """The product's CPU image encoder for the same random weights as the reference (seed 0):
+    the weights are saved as a user's would be, then exported, checked and cached by
+    ``models.image_encoder`` (once per weights file; later runs reuse the export)."""
+    import torch
+    from safetensors.torch import save_file
+
+    from reelseek.core.models.image_encoder import load_image_encoder
+    from tests.bench.random_embedder import create_random_embedder
+
+    models = REPO_ROOT / "bench-out" / "encoder-models"
+    weights = models / spec.id / "open_clip_model.safetensors"
+    if not weights.exists():
+        torch.manual_seed(0)
+        model = create_random_embedder(spec, precision="fp32")._model
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(weights))
+    return load_image_encoder(spec, models)
+
+
 def run(images: int, batch: int, only: list[str] | None, rounds: int = 3) -> dict[str, Any]:
     """Build every variant, then time them round-robin with a peak reading before each one.
 
@@ -133,9 +166,9 @@ def run(images: int, batch: int, only: list[str] | None, rounds: int = 3) -> dic
     """
     import torch
 
-    from reelseek.core.models.embedder import create_random_embedder
     from tests.bench.common import median
     from tests.bench.embedders import default_spec
+    from tests.bench.random_embedder import create_random_embedder
 
     threads = int(os.environ.get("REELSEEK_BENCH_THREADS") or os.cpu_count() or 1)
     torch.set_num_threads(threads)
@@ -154,7 +187,8 @@ def run(images: int, batch: int, only: list[str] | None, rounds: int = 3) -> dic
         if only and name not in only:
             continue
         torch.set_num_threads(threads)
-        bs = int(name.split("_b")[1].split("_")[0]) if name.startswith("product_b") else batch
+        m = re.search(r"_b(\d+)(?:_|$)", name)  # product_b16, torch_bf16_b32_1thread: their batch size
+        bs = int(m.group(1)) if m else batch
         t0 = time.perf_counter()
         try:
             fn = build()

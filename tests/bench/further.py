@@ -5,7 +5,9 @@ answers a first query (loads the text tower, the index, the calibration and the 
 sample) and then times distinct queries (the query-vector cache never hits). ``embed``,
 ``stage1`` and ``stage2`` are the searcher's own timings; ``wall`` is all of
 ``Library.search`` (words fusion, take grouping, source timecodes). Text engines run in turn
-in the same process, query by query, so machine load hits them alike.
+in the same process, query by query, so machine load hits them alike: the product's text
+tower (int8 when its export check passed) and the fp32 export it replaced (#11), built from
+the same weights file in a separate models folder.
 """
 
 from __future__ import annotations
@@ -48,14 +50,16 @@ def further_queries(home: Path, model_id: str, n: int) -> dict[str, Any]:
     from reelseek.core.models.text_encoder import ENGINE_ENV
 
     texts = QUERIES[: max(1, min(n, len(QUERIES)))]
-    engines = {"onnxruntime text tower (product)": ""}
+    engines = {"onnxruntime text tower (product)": "", "onnxruntime fp32 text tower (before)": "fp32"}
     libs: dict[str, Any] = {}
     rows: dict[str, list[dict[str, float]]] = {}
     old = os.environ.get(ENGINE_ENV)
     try:
         for name, env in engines.items():
-            os.environ[ENGINE_ENV] = env
+            os.environ[ENGINE_ENV] = "" if env == "fp32" else env
             lib = Library(home, model_id=model_id, readonly=True)
+            if env == "fp32":
+                lib._text_encoders[model_id] = fp32_text_encoder(home, model_id)
             lib.search("warm up: the first query", limit=20)
             libs[name], rows[name] = lib, []
         for text in texts:
@@ -89,6 +93,39 @@ def further_queries(home: Path, model_id: str, n: int) -> dict[str, Any]:
         out[name] = {"median": summary, "runs": rs}
     out["loadavg"] = list(os.getloadavg())
     return out
+
+
+def fp32_text_encoder(home: Path, model_id: str) -> Any:
+    """The fp32 text-tower export of the home's weights (what searches used before int8),
+    built once in a child into ``<home>/../fp32-text-models`` over a hard link to the weights."""
+    import subprocess
+    import sys
+
+    from reelseek.core.models import get_spec
+    from reelseek.core.models.text_encoder import load_text_encoder
+    from reelseek.core.models.weights import weights_path
+    from reelseek.core.paths import data_paths
+
+    spec = get_spec(model_id)
+    src = weights_path(spec, data_paths(home).models)
+    assert src is not None and src.is_file(), "the further-query benchmark needs an imported weights file"
+    models = home.parent / "fp32-text-models"
+    dst = models / spec.id / src.name
+    if not dst.exists():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.link(src, dst)  # same file: same size and mtime, so the same fingerprint
+    try:
+        return load_text_encoder(spec, models, build=False)
+    except Exception:
+        code = (
+            "import sys; from pathlib import Path; from reelseek.core.models import get_spec; "
+            "from reelseek.core.models.text_encoder import build_text_cache; "
+            "build_text_cache(get_spec(sys.argv[1]), Path(sys.argv[2]), int8_min_cosine=2.0)"
+        )
+        subprocess.run([sys.executable, "-c", code, model_id, str(models)], check=True, timeout=3600)
+        enc = load_text_encoder(spec, models, build=False)
+        assert enc.dtype == "float32"
+        return enc
 
 
 def _segments(home: Path) -> int:
@@ -133,5 +170,8 @@ if __name__ == "__main__":
 
     home = Path(sys.argv[1])
     res = further_queries(home, default_spec().id, int(sys.argv[2]) if len(sys.argv) > 2 else 10)
+    out = Path(sys.argv[3]) if len(sys.argv) > 3 else Path("bench-out") / "further.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1))  # every query's timings; the summary goes to stdout
     brief = {k: (v["median"] if isinstance(v, dict) and "median" in v else v) for k, v in res.items()}
     print(json.dumps(brief, indent=1))

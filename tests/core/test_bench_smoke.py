@@ -54,7 +54,8 @@ def test_toy_benchmark_writes_json_tables_and_charts(tmp_path, monkeypatch):
     for path in ("before", "after"):
         assert st[path]["wall_s_median"] > 0 and st[path]["peak_rss_bytes"] > 0
     assert st["same_top_result"], "the torch-free text path changed the top result"
-    assert st["embedding"]["onnxruntime text tower (chosen)"]["min_cosine_to_fp32"] >= 0.9999
+    # The chosen text tower is int8 when its export check passed (text_export.MIN_COSINE_INT8).
+    assert st["embedding"]["onnxruntime text tower (chosen)"]["min_cosine_to_fp32"] >= 0.999
     assert "Time to first answer" in (out / "results.md").read_text()
 
     size = results["search"]["sizes"][0]

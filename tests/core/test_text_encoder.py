@@ -68,8 +68,8 @@ def test_text_search_path_does_not_import_torch(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("model_id", ["reelseek-test-tiny", "vit-b-32"])
 def test_text_tower_matches_the_full_model(model_id: str, tmp_path: Path) -> None:
-    """Same vectors (cosine >= 0.9999) as the whole open_clip model, for the test model and for
-    the default architecture with random weights."""
+    """Same vectors as the whole open_clip model (cosine >= 0.999, int8's bar; 0.9999 when the
+    export kept fp32), for the test model and for the default architecture with random weights."""
     from reelseek.core.models.embedder import load_embedder
 
     models = tmp_path / "models"
@@ -78,11 +78,13 @@ def test_text_tower_matches_the_full_model(model_id: str, tmp_path: Path) -> Non
         _random_weights(spec.arch, models / spec.id / "open_clip_model.safetensors")
     full = load_embedder(spec, device="cpu", models_dir=models, precision="fp32")
     enc = load_text_encoder(spec, models)
+    manifest = json.loads((cache_dir(spec, models) / MANIFEST).read_text())
+    assert enc.dtype == manifest["dtype"] == "int8"  # both pass the int8 check here
     queries = [t.format(q) for q in TEXTS for t in ("{}", "a photo of {}.", "a film still of {}.")]
     a, b = enc.encode_texts(queries), full.encode_texts(queries)
     assert a.shape == b.shape == (len(queries), spec.dim)
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
-    assert _cos(a, b).min() >= 0.9999
+    assert _cos(a, b).min() >= 0.999
     # Different texts really give different vectors (a constant output would pass the above).
     assert _cos(a[:1], a[3:4]).item() < 0.9999
 
@@ -106,7 +108,7 @@ def test_export_is_rebuilt_when_the_weights_change(tmp_path: Path) -> None:
     from reelseek.core.models.embedder import load_embedder
 
     ref = load_embedder(spec, device="cpu", models_dir=models, precision="fp32").encode_texts(["a red circle"])
-    assert _cos(v2, ref).item() >= 0.9999
+    assert _cos(v2, ref).item() >= 0.999
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +147,30 @@ def test_a_damaged_export_is_detected_and_rebuilt(damage: str, built: tuple[Path
     enc = load_text_encoder(spec, models)  # rebuilt
     assert _cos(enc.encode_texts(["a blue square"]), ref).item() >= 0.9999
     assert load_text_encoder(spec, models, build=False) is not None
+
+
+def test_int8_failing_its_check_keeps_the_fp32_export(tmp_path: Path) -> None:
+    """A bar int8 cannot meet (as trained weights with outliers might) publishes the exact fp32
+    graph, and only its files are left; an older format's cache is rebuilt on load."""
+    from reelseek.core.models import text_encoder as te
+    from reelseek.core.models.embedder import load_embedder
+
+    spec = get_spec("reelseek-test-tiny")
+    models = tmp_path / "models"
+    te.build_text_cache(spec, models, int8_min_cosine=1.01)
+    d = cache_dir(spec, models)
+    m = json.loads((d / MANIFEST).read_text())
+    assert m["dtype"] == "float32" and 0.9 < m["check_cosine_int8"] < 1.01
+    assert sorted(p.name for p in d.iterdir()) == sorted([MANIFEST, m["graph"], m["data"]])
+    enc = load_text_encoder(spec, models, build=False)
+    assert enc.dtype == "float32"
+    ref = load_embedder(spec, device="cpu", models_dir=models, precision="fp32").encode_texts(TEXTS)
+    assert _cos(enc.encode_texts(TEXTS), ref).min() >= 0.9999
+
+    (d / MANIFEST).write_text(json.dumps({**m, "format": 1}))  # a cache from before int8
+    with pytest.raises(ModelError, match="format"):
+        load_text_encoder(spec, models, build=False)
+    assert load_text_encoder(spec, models).dtype == "int8"  # rebuilt, int8 at the real bar
 
 
 def test_library_falls_back_to_the_full_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
