@@ -70,18 +70,23 @@ def _top_parts(
         parts += [_Part(data, i * m // pieces, (i + 1) * m // pieces, base, a, b) for i in range(pieces)]
 
     def scan(p: _Part) -> tuple[np.ndarray, np.ndarray]:
+        # Raw dot products straight into a float32 buffer (numkong's default is a float64 array
+        # plus a conversion pass), the top k picked on them, and only those k mapped to cosine
+        # estimates: a > 0, so the affine map keeps the order. int8 sums stay below 2**24, so
+        # float32 holds them exactly. Each full-array pass cost ~1 ms per 262,144 rows.
         q = np.ascontiguousarray(query, dtype=p.data.dtype)
-        scores = np.asarray(nk.dot(p.data[p.start : p.stop], q), dtype=np.float32) * np.float32(p.a) + np.float32(p.b)
-        if k < len(scores):
-            best = np.argpartition(-scores, k - 1)[:k]
-            return best + p.start + p.base, scores[best]
-        return np.arange(p.start, p.stop) + p.base, scores
+        raw = np.empty(p.stop - p.start, np.float32)
+        nk.dot(p.data[p.start : p.stop], q, out=raw, out_dtype="f32")
+        if k < len(raw):
+            best = np.argpartition(raw, len(raw) - k)[len(raw) - k :]
+            return best + (p.start + p.base), raw[best] * np.float32(p.a) + np.float32(p.b)
+        return np.arange(p.start, p.stop) + p.base, raw * np.float32(p.a) + np.float32(p.b)
 
     found = [scan(parts[0])] if len(parts) == 1 else list(_pool(threads).map(scan, parts))
     rows = np.concatenate([r for r, _ in found])
     scores = np.concatenate([s for _, s in found])
     if k < len(scores):
-        best = np.argpartition(-scores, k - 1)[:k]
+        best = np.argpartition(scores, len(scores) - k)[len(scores) - k :]
         rows, scores = rows[best], scores[best]
     order = np.argsort(-scores, kind="stable")
     return rows[order].astype(np.int64), scores[order]
