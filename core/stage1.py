@@ -13,7 +13,7 @@ import numpy as np
 from . import stage1_shards
 from .stage1_file import Stage1Error
 from .stage1_scan import SHARD_MIN as SHARD_MIN
-from .stage1_scan import _drop_pages, _top, _top_parts, scan_threads
+from .stage1_scan import RowReader, _drop_pages, _top, _top_parts, row_reader, scan_threads
 
 __all__ = ["EXACT_MAX", "FlatIndex", "Quantizer", "Stage1Error", "scan_threads"]
 
@@ -62,6 +62,7 @@ class _Shard:
     vecs: np.ndarray
     quant: Quantizer | None = None
     file: str | None = None
+    reader: RowReader | None = None  # pread access to ``vecs`` (saved shards, where supported)
 
 
 class FlatIndex:
@@ -259,9 +260,13 @@ class FlatIndex:
             pick = np.flatnonzero(which == i)
             local = rows[pick] - self._starts[i]
             order = np.argsort(local)
-            out[pick[order]] = np.asarray(self._shards[i].vecs[local[order]])
+            shard = self._shards[i]
+            if shard.reader is not None and len(out):
+                shard.reader.read_into(out, pick[order], local[order])
+                continue
+            out[pick[order]] = np.asarray(shard.vecs[local[order]])
             if self.drop_pages:
-                _drop_pages(self._shards[i].vecs)
+                _drop_pages(shard.vecs)
         return out
 
     # -- persistence --------------------------------------------------------------------------
@@ -285,7 +290,7 @@ class FlatIndex:
         manifest, files, dead = stage1_shards.open_shards(folder, self.dim)
         self.close()
         shards = [
-            _Shard(f.ids, f.codes, f.vecs, Quantizer(f.mean, f.scale), e.file)
+            _Shard(f.ids, f.codes, f.vecs, Quantizer(f.mean, f.scale), e.file, row_reader(f.vecs))
             for e, f in zip(manifest.shards, files, strict=True)
         ]
         self._set_shards(shards, dead)

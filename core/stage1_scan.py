@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -103,3 +104,41 @@ def _drop_pages(*arrays: np.ndarray | None) -> None:
         mm = getattr(a, "_mmap", None)
         if mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
             mm.madvise(mmap.MADV_DONTNEED)
+
+
+class RowReader:
+    """Reads float16 rows of one shard file with pread: the re-score's 1,024 rows cost 2.6 ms of
+    CPU against 9.2 ms as page faults through the map plus the madvise that drops them (which
+    keeps the process from growing towards the whole 1 GB of float16 at 1 M). The descriptor is
+    opened with the map, so a save that deletes the file later does not pull it from under us;
+    it closes when the shard is dropped."""
+
+    def __init__(self, vecs: np.memmap) -> None:
+        self.fd = os.open(str(vecs.filename), os.O_RDONLY)
+        self.offset = int(vecs.offset)
+        self.row_bytes = int(vecs.shape[1]) * vecs.dtype.itemsize
+
+    def read_into(self, out: np.ndarray, where: np.ndarray, rows: np.ndarray) -> None:
+        """``out[where[i]] = row rows[i]`` of the shard."""
+        buf = memoryview(out).cast("B")
+        n = self.row_bytes
+        for j, r in zip(where.tolist(), rows.tolist(), strict=True):
+            if os.preadv(self.fd, [buf[j * n : (j + 1) * n]], self.offset + r * n) != n:
+                raise OSError(f"short read from the stage-1 shard at row {r}")
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.close(self.fd)
+
+
+def row_reader(vecs: np.ndarray) -> RowReader | None:
+    """A pread reader for a shard's float16 rows, or None where only the map can serve them
+    (no preadv on this platform, or rows that live in memory or in an unlinked spill file)."""
+    if sys.byteorder != "little" or not hasattr(os, "preadv"):  # rows are stored little-endian
+        return None
+    if not isinstance(vecs, np.memmap) or vecs.filename is None:
+        return None
+    try:
+        return RowReader(vecs)
+    except OSError:
+        return None
