@@ -121,6 +121,7 @@ class Library:
         self._text_fallback: set[str] = set()
         self._vindexes: dict[str, VectorIndex] = {}
         self._searchers: dict[str, Searcher] = {}
+        self._serving: tuple[str, tuple[object, int, int], str] | None = None  # search_model's answer
         self.collections = Collections(self.store)  # bins of selects (reelseek.core.selects)
 
     def _open_store(self) -> Store:
@@ -541,10 +542,19 @@ class Library:
         indexed, the last model that covered the whole library (core/model_switch.py)."""
         from .model_switch import serving_model
 
-        return serving_model(self.store, self.model_id())
+        # Coverage scans every file (205 ms at 40,000 files / 1 M segments) and every search
+        # asks twice: the answer is kept until the database or the chosen model changes.
+        target, token = self.model_id(), self.store.change_token()
+        hit = self._serving
+        if hit is not None and hit[0] == target and hit[1][0] is token[0] and hit[1][1:] == token[1:]:
+            return hit[2]
+        mid = serving_model(self.store, target)
+        self._serving = (target, token, mid)
+        return mid
 
     def forget_model_caches(self, model_id: str | None = None) -> None:
         """Drop loaded searchers and indexes (one model's, or all) after a switch or a prune."""
+        self._serving = None
         with self._lock:
             for cache in (self._searchers, self._vindexes):
                 for mid in [m for m in cache if model_id is None or m == model_id]:

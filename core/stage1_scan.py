@@ -137,7 +137,7 @@ class RowReader:
 
     def read_into(self, out: np.ndarray, where: np.ndarray, rows: np.ndarray) -> None:
         """``out[where[i]] = row rows[i]`` of the shard."""
-        buf = memoryview(out).cast("B")
+        buf = out.data.cast("B")
         n = self.row_bytes
         for j, r in zip(where.tolist(), rows.tolist(), strict=True):
             if os.preadv(self.fd, [buf[j * n : (j + 1) * n]], self.offset + r * n) != n:

@@ -99,6 +99,13 @@ class SearchReads:
                     out.append(self._segment(r))
         return out
 
+    def change_token(self) -> tuple[sqlite3.Connection, int, int]:
+        """A value that moves with every commit to the database: ``PRAGMA data_version`` changes
+        when another connection commits, ``total_changes`` when this thread's connection does.
+        Compare the connection (first) with ``is``: a token holds it, so its id cannot be reused."""
+        conn = self.conn
+        return conn, int(conn.execute("PRAGMA data_version").fetchone()[0]), conn.total_changes
+
     def sample_segment_frames(self, model_id: str, segments: int) -> list[tuple[bytes, bytes]]:
         """(frames, times) blobs of a fixed pseudo-random sample of the model's segments.
 
