@@ -102,8 +102,26 @@ def _step(ta: np.ndarray, tb: np.ndarray) -> float:
     return float(np.median(diffs)) if len(diffs) else 1.0
 
 
-def same_shot(a: Moment, sa: Shot, b: Moment, sb: Shot, cfg: TakesConfig, stats: TakesStats) -> bool:
-    """Whether two moments of different files show the same shot: cheap checks first, then alignment."""
+def core_mean(m: Moment, shot: Shot) -> np.ndarray | None:
+    """Unit mean of the moment's own frames (all the shot's frames when none fall inside it);
+    None without frames. ``group_moments`` computes it once per moment, not once per pair."""
+    if len(shot.times) == 0:
+        return None
+    core = (shot.times >= m.start - 1e-3) & (shot.times <= m.end + 1e-3)
+    return _unit((shot.frames[core] if core.any() else shot.frames).mean(axis=0))
+
+
+def same_shot(
+    a: Moment,
+    sa: Shot,
+    b: Moment,
+    sb: Shot,
+    cfg: TakesConfig,
+    stats: TakesStats,
+    means: tuple[np.ndarray | None, np.ndarray | None] | None = None,
+) -> bool:
+    """Whether two moments of different files show the same shot: cheap checks first, then alignment.
+    ``means``: ``core_mean`` of a and b when the caller has them (the same values, computed once)."""
     stats.pairs += 1
     if sa.fingerprint and sa.fingerprint == sb.fingerprint:
         # Byte-identical files: the same shot wherever the two ranges overlap.
@@ -116,8 +134,10 @@ def same_shot(a: Moment, sa: Shot, b: Moment, sb: Shot, cfg: TakesConfig, stats:
         stats.cheap_rejects += 1
         return False
     core_b = (sb.times >= b.start - 1e-3) & (sb.times <= b.end + 1e-3)
-    fb = sb.frames[core_b] if core_b.any() else sb.frames
-    mean_a, mean_b = _unit(sa.frames[core_a].mean(axis=0)), _unit(fb.mean(axis=0))
+    have_a, have_b = means if means is not None else (None, None)
+    mean_a = have_a if have_a is not None else core_mean(a, sa)
+    mean_b = have_b if have_b is not None else core_mean(b, sb)
+    assert mean_a is not None and mean_b is not None  # both shots have frames (checked above)
     # The means of two runs of the same pictures sit close together; far apart, no offset can help.
     if float(mean_a @ mean_b) < cfg.frame_cos - 0.15:
         stats.cheap_rejects += 1
@@ -158,9 +178,10 @@ def group_moments(
     stats = stats if stats is not None else TakesStats()
     stats.moments += len(moments)
     shots = [shot_of(m) for m in moments]
+    means = [core_mean(m, sh) for m, sh in zip(moments, shots, strict=True)]
     groups: list[_Group] = []
     for i in range(len(moments)):
-        home = next((g for g in groups if _joins(i, g, moments, shots, cfg, stats)), None)
+        home = next((g for g in groups if _joins(i, g, moments, shots, means, cfg, stats)), None)
         if home is None:
             groups.append(_Group([i]))
         else:
@@ -177,13 +198,21 @@ def group_moments(
     return out
 
 
-def _joins(i: int, g: _Group, moments: Sequence[Moment], shots: list[Shot], cfg: TakesConfig, st: TakesStats) -> bool:
+def _joins(
+    i: int,
+    g: _Group,
+    moments: Sequence[Moment],
+    shots: list[Shot],
+    means: list[np.ndarray | None],
+    cfg: TakesConfig,
+    st: TakesStats,
+) -> bool:
     m = moments[i]
     for j in g.members:
         other = moments[j]
         if other.file_id == m.file_id:
             return False  # one file's moments are different moments (the per-file cap keeps them apart)
-    return any(same_shot(moments[j], shots[j], m, shots[i], cfg, st) for j in g.members)
+    return any(same_shot(moments[j], shots[j], m, shots[i], cfg, st, (means[j], means[i])) for j in g.members)
 
 
 def group_result(
