@@ -126,7 +126,7 @@ class Library:
         self._image_fallback: set[str] = set()
         self._vindexes: dict[str, VectorIndex] = {}
         self._searchers: dict[str, Searcher] = {}
-        self._serving: tuple[tuple[str, tuple[int, int, int]], str] | None = None
+        self._serving: tuple[tuple[str, tuple[sqlite3.Connection, int, int]], str] | None = None
         self.collections = Collections(self.store)  # bins of selects (reelseek.core.selects)
 
     def _open_store(self) -> Store:
@@ -582,6 +582,7 @@ class Library:
 
     def forget_model_caches(self, model_id: str | None = None) -> None:
         """Drop loaded searchers and indexes (one model's, or all) after a switch or a prune."""
+        self._serving = None
         with self._lock:
             for cache in (self._searchers, self._vindexes):
                 for mid in [m for m in cache if model_id is None or m == model_id]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .moments import LocalizeConfig, edges_for, localize
 from .store import OFFLINE, SegmentRow, Store, display_path, fs_path, path_key
-from .store_search import Candidate, SegmentFile
+from .store_search import Candidate, SegmentFile, SegmentSpan, Window
 from .types import Filters, Moment, Query, SearchResult
 
 if TYPE_CHECKING:
@@ -283,25 +283,23 @@ class Searcher:
     def _stage2(self, q: np.ndarray, candidates: list[Candidate], background: float) -> list[Moment]:
         if not candidates:
             return []
-        by_file: dict[int, dict[int, SegmentRow]] = {}
-        meta: dict[int, SegmentFile] = {}
-        cand_segs = self.store.segments_by_ids([c.segment_id for c in candidates])
-        for s in cand_segs:
-            by_file.setdefault(s.file_id, {})[s.id] = s
-        for c in candidates:
-            meta[c.file.file_id] = c.file
-        # Neighbours let a moment that straddles a segment boundary grow across it.
-        for fid, segs in list(by_file.items()):
-            if len(segs) <= 4:
-                for s in list(segs.values()):
-                    for n in self.store.neighbour_segments(fid, self.model_id, s.start - 0.01, s.end + 0.01):
-                        segs.setdefault(n.id, n)
+        meta = {c.file.file_id: c.file for c in candidates}
+        # Neighbours let a moment that straddles a segment boundary grow across it: around each
+        # candidate of a file with few, across the whole span of a file with many. The spans
+        # come first (no blobs), then every segment of every window in one read.
+        spans: dict[int, list[SegmentSpan]] = {}
+        for sp in self.store.segment_spans([c.segment_id for c in candidates]):
+            spans.setdefault(sp.file_id, []).append(sp)
+        windows: list[Window] = []
+        for fid, sps in spans.items():
+            if len(sps) <= 4:
+                windows += [(fid, sp.start - 0.01, sp.end + 0.01) for sp in sps]
             else:
-                lo = min(s.start for s in segs.values())
-                hi = max(s.end for s in segs.values())
-                for n in self.store.neighbour_segments(fid, self.model_id, lo - 0.01, hi + 0.01):
-                    segs.setdefault(n.id, n)
-        q32 = q.astype(np.float32)
+                windows.append((fid, min(sp.start for sp in sps) - 0.01, max(sp.end for sp in sps) + 0.01))
+        by_file: dict[int, dict[int, SegmentRow]] = {fid: {} for fid in spans}
+        for seg in self.store.segments_in_windows(self.model_id, windows):
+            by_file[seg.file_id][seg.id] = seg
+        scored = _frame_scores([seg for segs in by_file.values() for seg in segs.values()], q)
         moments: list[Moment] = []
         for fid, segs in by_file.items():
             file = meta[fid]
@@ -309,8 +307,7 @@ class Searcher:
                 times = np.concatenate([s.times for s in run]).astype(np.float64)
                 if len(times) == 0:
                     continue
-                frames = np.concatenate([s.frames for s in run]).astype(np.float32)
-                scores = frames @ q32
+                scores = np.concatenate([scored[s.id] for s in run])
                 edges = edges_for(times, run[0].start, run[-1].end)
                 for f in localize(times, scores, edges, background, self.config.localize):
                     moments.append(
@@ -338,7 +335,7 @@ class Searcher:
         frames = self._background_sample()
         if len(frames) < 2:
             return 0.0, 1.0, -1.0
-        s = frames @ q.astype(np.float32)
+        s = _dot(frames, q)
         # Median and MAD, not mean and std: in a small library the right scene is a sizeable
         # share of the sample and would inflate a plain std (measured: the share of true
         # captions flagged "no good match" on a 4-video library fell from ~25% to ~10%).
@@ -372,6 +369,32 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=np.float32)
     n = float(np.linalg.norm(v))
     return v / n if n > 0 else v
+
+
+def _dot(rows: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """float32 ``rows @ q`` through numkong, not BLAS: a matrix-vector product through BLAS wakes
+    its thread pool, which cost more than the product on a loaded machine (see stage1.rescore_rows)."""
+    import numkong as nk
+
+    out = np.empty(len(rows), np.float32)
+    if len(rows):
+        data = np.ascontiguousarray(rows, dtype=np.float32)
+        nk.dot(data, np.ascontiguousarray(q, dtype=np.float32), out=out, out_dtype="f32")
+    return out
+
+
+def _frame_scores(segs: list[SegmentRow], q: np.ndarray) -> dict[int, np.ndarray]:
+    """Each segment's frame scores against ``q``: every frame of every segment in one product
+    (stage 2 used to convert and multiply once per run of segments, ~700 small calls a search)."""
+    have = [s for s in segs if len(s.times)]
+    out: dict[int, np.ndarray] = {s.id: np.zeros(0, np.float32) for s in segs}
+    if not have:
+        return out
+    scores = _dot(np.concatenate([s.frames for s in have]), q)
+    cuts = np.cumsum([len(s.times) for s in have])[:-1]
+    for s, part in zip(have, np.split(scores, cuts), strict=True):
+        out[s.id] = part
+    return out
 
 
 def _median(a: np.ndarray) -> float:

@@ -13,7 +13,7 @@ import numpy as np
 from . import stage1_shards
 from .stage1_file import Stage1Error
 from .stage1_scan import SHARD_MIN as SHARD_MIN
-from .stage1_scan import _drop_pages, _top, _top_parts, scan_threads
+from .stage1_scan import RowReader, _drop_pages, _top, _top_parts, row_reader, scan_threads
 
 __all__ = ["EXACT_MAX", "FlatIndex", "Quantizer", "Stage1Error", "scan_threads"]
 
@@ -62,6 +62,7 @@ class _Shard:
     vecs: np.ndarray
     quant: Quantizer | None = None
     file: str | None = None
+    reader: RowReader | None = None  # pread access to ``vecs`` (saved shards, where supported)
 
 
 class FlatIndex:
@@ -79,6 +80,7 @@ class FlatIndex:
     _starts: np.ndarray  # first global row of each shard, then the total
     _ids: np.ndarray  # every base row's key, in shard order (a copy: 8 bytes a row)
     _dead: np.ndarray | None  # base rows removed since the last save
+    _dead_n: int  # how many: kept, not summed over a million flags on every search and len()
     _order: np.ndarray | None  # argsort of base ids, built on first lookup
     _sorted: np.ndarray
     _tail_ids: np.ndarray
@@ -100,8 +102,7 @@ class FlatIndex:
     # -- size and membership ------------------------------------------------------------------
     def __len__(self) -> int:
         self._join_tail()
-        dead = int(self._dead.sum()) if self._dead is not None else 0
-        return len(self._ids) - dead + len(self._tail_ids)
+        return len(self._ids) - self._dead_n + len(self._tail_ids)
 
     @property
     def shard_count(self) -> int:
@@ -165,6 +166,7 @@ class FlatIndex:
             if self._dead is None:
                 self._dead = np.zeros(len(self._ids), bool)
             self._dead[rows] = True
+            self._dead_n = int(self._dead.sum())
         if len(self._tail_ids):
             keep = ~np.isin(self._tail_ids, keys)
             self._tail_ids, self._tail_vecs = self._tail_ids[keep], self._tail_vecs[keep]
@@ -195,6 +197,7 @@ class FlatIndex:
         self._starts = np.cumsum([0, *(len(s.ids) for s in shards)]).astype(np.int64)
         self._ids = np.concatenate([np.asarray(s.ids) for s in shards]) if shards else np.zeros(0, np.int64)
         self._dead = dead if dead is not None and dead.any() else None
+        self._dead_n = int(self._dead.sum()) if self._dead is not None else 0
         self._order = None
         self._max_key = max(self._max_key, int(self._ids.max()) if len(self._ids) else -1)
 
@@ -204,7 +207,7 @@ class FlatIndex:
         self._join_tail()
         q = np.asarray(vector, dtype=np.float32).reshape(-1)
         q = q / max(float(np.linalg.norm(q)), 1e-12)
-        dead = int(self._dead.sum()) if self._dead is not None else 0
+        dead = self._dead_n
         want = k + dead  # removed rows still sit in the base until the next save
         shards = self._shards
         if len(self._ids) == 0:
@@ -257,9 +260,13 @@ class FlatIndex:
             pick = np.flatnonzero(which == i)
             local = rows[pick] - self._starts[i]
             order = np.argsort(local)
-            out[pick[order]] = np.asarray(self._shards[i].vecs[local[order]])
+            shard = self._shards[i]
+            if shard.reader is not None and len(out):
+                shard.reader.read_into(out, pick[order], local[order])
+                continue
+            out[pick[order]] = np.asarray(shard.vecs[local[order]])
             if self.drop_pages:
-                _drop_pages(self._shards[i].vecs)
+                _drop_pages(shard.vecs)
         return out
 
     # -- persistence --------------------------------------------------------------------------
@@ -283,7 +290,7 @@ class FlatIndex:
         manifest, files, dead = stage1_shards.open_shards(folder, self.dim)
         self.close()
         shards = [
-            _Shard(f.ids, f.codes, f.vecs, Quantizer(f.mean, f.scale), e.file)
+            _Shard(f.ids, f.codes, f.vecs, Quantizer(f.mean, f.scale), e.file, row_reader(f.vecs))
             for e, f in zip(manifest.shards, files, strict=True)
         ]
         self._set_shards(shards, dead)
@@ -295,6 +302,7 @@ class FlatIndex:
         self._starts = np.zeros(1, np.int64)
         self._ids = np.zeros(0, np.int64)
         self._dead = None
+        self._dead_n = 0
         self._order = None
         self._sorted = np.zeros(0, np.int64)
         self._tail_ids = np.zeros(0, np.int64)

@@ -335,11 +335,14 @@ class Store(SearchReads):
             (key, value),
         )
 
-    def change_stamp(self) -> tuple[int, int, int]:
+    def change_stamp(self) -> tuple[sqlite3.Connection, int, int]:
         """Equal between two calls on one thread exactly when nothing was committed in between, by
-        any process or thread: for caches of answers derived from the tables (a few microseconds)."""
+        any process or thread: for caches of answers derived from the tables (a few microseconds).
+        ``PRAGMA data_version`` moves when another connection commits, ``total_changes`` when this
+        thread's does; the connection itself (compared by identity) tells threads apart, and a
+        stamp holds it, so another connection cannot reuse its identity."""
         c = self.conn
-        return id(c), int(c.execute("PRAGMA data_version").fetchone()[0]), c.total_changes
+        return c, int(c.execute("PRAGMA data_version").fetchone()[0]), c.total_changes
 
     def generation(self, model_id: str) -> int:
         return int(self.get_meta(f"generation:{model_id}", "0") or 0)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from .store import SegmentRow
 
 
 class SegmentFile(NamedTuple):
@@ -25,6 +28,19 @@ class Candidate(NamedTuple):
     file: SegmentFile
 
 
+class SegmentSpan(NamedTuple):
+    """Where a segment lies, without its vectors: enough to plan which neighbours stage 2 reads."""
+
+    id: int
+    file_id: int
+    start: float
+    end: float
+
+
+# (file id, start, end): stage 2 reads every segment of a file overlapping one of these.
+Window = tuple[int, float, float]
+
+
 class SearchReads:
     """Mixed into Store: read-only queries for core/search.py and core/thumbs.py."""
 
@@ -43,6 +59,44 @@ class SearchReads:
                 chunk,
             ):
                 out[int(sid)] = SegmentFile(int(fid), bytes(path), str(status), float(dur), int(h))
+        return out
+
+    @staticmethod
+    def _segment(r: Sequence[Any]) -> SegmentRow:
+        raise NotImplementedError  # Store's row -> SegmentRow
+
+    def segment_spans(self, seg_ids: Sequence[int]) -> list[SegmentSpan]:
+        """Start and end of each segment (no blobs read: the columns sit before them in the row)."""
+        out: list[SegmentSpan] = []
+        for chunk in _chunks(list(seg_ids), 500):
+            q = ",".join("?" * len(chunk))
+            for sid, fid, start, end in self.conn.execute(
+                f"SELECT id, file_id, start_s, end_s FROM segments WHERE id IN ({q})", chunk
+            ):
+                out.append(SegmentSpan(int(sid), int(fid), float(start), float(end)))
+        return out
+
+    def segments_in_windows(self, model_id: str, windows: Sequence[Window]) -> list[SegmentRow]:
+        """Every segment of the model that overlaps one of the (file id, start, end) windows, each
+        once, with its frames. One statement per 300 windows: stage 2 used to ask once per file
+        or per candidate segment (~40 round trips a search) and read each candidate's blobs twice."""
+        out: list[SegmentRow] = []
+        seen: set[int] = set()
+        for i in range(0, len(windows), 300):
+            chunk = windows[i : i + 300]
+            values = ",".join("(?,?,?)" for _ in chunk)
+            args: list[object] = [x for w in chunk for x in w]
+            rows = self.conn.execute(
+                f"WITH w(fid, lo, hi) AS (VALUES {values}) "
+                "SELECT id, file_id, start_s, end_s, best_s, times, frames FROM segments WHERE id IN ("
+                "SELECT s.id FROM w JOIN segments s ON s.file_id=w.fid AND s.model_id=? "
+                "AND s.end_s>=w.lo AND s.start_s<=w.hi)",
+                [*args, model_id],
+            ).fetchall()
+            for r in rows:
+                if int(r[0]) not in seen:  # windows of different chunks may share a segment
+                    seen.add(int(r[0]))
+                    out.append(self._segment(r))
         return out
 
     def sample_segment_frames(self, model_id: str, segments: int) -> list[tuple[bytes, bytes]]:

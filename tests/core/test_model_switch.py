@@ -143,3 +143,38 @@ def test_custom_import_checks_id_base_and_architecture(tmp_path: Path) -> None:
 def test_progress_shows_the_new_models_share() -> None:
     p = IndexProgress(3, 8, "/x/a.mp4", 10.0, 20.0, 2.0, switch="new model b 43%")
     assert "new model b 43%" in ProgressBar(io.StringIO()).render(p, None)
+
+
+def test_serving_model_is_kept_until_the_database_or_the_choice_changes(
+    lib: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reelseek.core import store_models
+    from reelseek.core.store import Store
+
+    calls: list[str] = []
+    real = store_models.coverage
+
+    def counting(store: Store, model_id: str) -> tuple[int, int]:
+        calls.append(model_id)
+        return real(store, model_id)
+
+    monkeypatch.setattr(store_models, "coverage", counting)
+    ids = lib.ids  # type: ignore[attr-defined]
+    assert lib.search_model() == OLD
+    assert lib.search_model() == OLD and lib.search_model() == OLD
+    assert calls == [OLD]  # asked once: nothing changed in between
+    lib.settings.model_id = NEW  # another model chosen: asked again
+    assert lib.search_model() == OLD and calls == [OLD, NEW]
+    for i in ids:  # this connection commits: the new model covers the library now
+        _commit(lib, i, NEW)
+    assert lib.search_model() == NEW and len(calls) == 3
+    # Another connection (another process's indexer) commits: seen through PRAGMA data_version.
+    other = Store(lib.store.path)
+    other.fail_file(ids[0], "broken")
+    store_models.delete_model_vectors(other, NEW)
+    other.close()
+    got = lib.search_model()
+    assert len(calls) == 4  # asked again
+    from reelseek.core.model_switch import serving_model
+
+    assert got == serving_model(lib.store, NEW) == OLD  # and the old model serves again

@@ -285,3 +285,33 @@ def test_a_rebuild_that_fails_half_way_leaves_no_spill_file(tmp_path, monkeypatc
     assert not path.with_name(path.name + ".build").exists() and not path.exists()
     monkeypatch.setattr(s, "iter_segment_vectors", real)
     assert vi.load_or_rebuild(s) is True and len(vi) == 120
+
+
+def test_rescore_reads_the_same_rows_by_pread_as_through_the_map_even_after_the_file_is_deleted(tmp_path):
+    n = 3000
+    vectors = _clip_like(n, seed=8)
+    fi = FlatIndex(DIM, exact_max=100, rescore=256)
+    fi.shard_rows = 1000  # three shards: rows gathered from each
+    fi.add(np.arange(1, n + 1), vectors)
+    path = tmp_path / "s1"
+    fi.save(path)
+    loaded = FlatIndex(DIM, exact_max=100, rescore=256)
+    loaded.load(path)
+    readers = [sh.reader for sh in loaded._shards]
+    if any(r is None for r in readers):
+        pytest.skip("no preadv here: the map serves the rows")
+    rows = np.random.default_rng(2).choice(n, 400, replace=False)
+    by_pread = loaded._gather(rows)
+    for sh in loaded._shards:
+        sh.reader = None
+    by_map = loaded._gather(rows)
+    np.testing.assert_array_equal(by_pread, by_map)
+    np.testing.assert_allclose(by_map.astype(np.float32), vectors[rows], atol=1e-3)  # the right rows
+    # A writer's save deletes files a reader may still use: the reader's descriptors keep them.
+    again = FlatIndex(DIM, exact_max=100, rescore=256)
+    again.load(path)
+    for f in path.glob("*.shard"):
+        f.unlink()
+    np.testing.assert_array_equal(again._gather(rows), by_map)
+    q = vectors[1234]
+    assert _is_exact_top(again.search(q, 20), vectors, np.arange(1, n + 1), q)

@@ -166,3 +166,22 @@ def test_a_save_killed_before_its_manifest_leaves_the_previous_state(tmp_path, m
     old = FlatIndex(DIM, exact_max=100, rescore=64)
     old.load(folder)
     assert len(old) == 500 and sorted(old.keys.tolist()) == ids[:500].tolist()
+
+
+@pytest.mark.parametrize("case", ["random", "ties", "sample_holds_the_best"])
+def test_best_k_by_threshold_equals_a_full_partition(case):
+    from reelseek.core.stage1_scan import _best
+
+    rng = np.random.default_rng(4)
+    n, k = 50_000, 300
+    if case == "random":
+        scores = rng.standard_normal(n).astype(np.float32)
+    elif case == "ties":  # int8 dot products: many equal scores around the threshold
+        scores = rng.integers(-20, 21, n).astype(np.float32)
+    else:  # the sampled positions hold the highest scores: the threshold passes too few, so it falls back
+        scores = rng.standard_normal(n).astype(np.float32)
+        scores[::16] += 100.0
+        scores[::16][:40] += 1000.0
+    got = _best(scores, k)
+    assert len(got) == k and len(set(got.tolist())) == k
+    np.testing.assert_array_equal(np.sort(scores[got]), np.sort(scores)[-k:])

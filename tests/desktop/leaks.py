@@ -1,8 +1,8 @@
 """Fail a test that leaves a QThread running, a QTimer active, a pool busy or a top-level widget alive.
 
 Qt classes and TaskRunner are patched once so that every QThread, QTimer, QThreadPool and
-TaskRunner started from Python is remembered (weakly); after each test the ones still running are reported and then stopped, so one
-leaky test cannot break the next. Widgets are compared with the top-level list from before the
+TaskRunner started from Python is remembered (weakly); after each test the ones still running
+are reported and then stopped, so one leaky test cannot break the next. Widgets are compared with the top-level list from before the
 test, after pytest-qt has closed the widgets it was given and deferred deletes have run.
 """
 

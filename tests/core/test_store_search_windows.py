@@ -1,0 +1,71 @@
+"""Stage 2's batched reads: segment spans and every segment in a set of windows, in few statements."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reelseek.core.store import NewSegment, Store
+
+
+def _seg(start: float, end: float, seed: int, dim: int = 4, n: int = 3) -> NewSegment:
+    rng = np.random.default_rng(seed)
+    frames = rng.normal(size=(n, dim)).astype(np.float32)
+    frames /= np.linalg.norm(frames, axis=1, keepdims=True)
+    v = frames.mean(0)
+    return NewSegment(start, end, start, v / np.linalg.norm(v), np.linspace(start, end, n), frames, None)
+
+
+def _library(tmp_path, files: int = 6, per_file: int = 8) -> tuple[Store, dict[int, list[int]]]:
+    s = Store(tmp_path / "lib.db")
+    ids: dict[int, list[int]] = {}
+    for f in range(files):
+        fid = s.upsert_file(f"/f{f}.mp4", None, 1, 1, f"fp{f}")
+        segs = [_seg(5.0 * i, 5.0 * (i + 1), seed=100 * f + i) for i in range(per_file)]
+        _, new = s.commit_file(fid, "m", segs, duration=5.0 * per_file, width=4, height=3)
+        # The same file under a second model: its segments overlap the same times and must not be read.
+        s.commit_file(fid, "other", [_seg(0.0, 5.0 * per_file, seed=9)], duration=5.0 * per_file, width=4, height=3)
+        ids[fid] = sorted(new)
+    return s, ids
+
+
+def test_segment_spans_give_file_and_times_of_each_id(tmp_path):
+    s, ids = _library(tmp_path)
+    fid = next(iter(ids))
+    picked = [ids[fid][0], ids[fid][3]]
+    spans = {sp.id: sp for sp in s.segment_spans([*picked, 10**9])}  # an unknown id is skipped
+    assert set(spans) == set(picked)
+    assert spans[picked[1]].file_id == fid
+    assert (spans[picked[1]].start, spans[picked[1]].end) == (15.0, 20.0)
+
+
+def test_windows_read_the_same_segments_as_one_read_per_window(tmp_path):
+    s, ids = _library(tmp_path)
+    fids = list(ids)
+    windows = [
+        (fids[0], 9.99, 15.01),  # touches segments 1, 2 and 3 at their edges
+        (fids[0], 14.99, 20.01),  # overlaps the previous window: segment 3 must come once
+        (fids[1], -0.01, 40.01),  # the whole file
+        (fids[2], 100.0, 200.0),  # past the end: nothing
+    ]
+    got = s.segments_in_windows("m", windows)
+    want = {n.id: n for w in windows for n in s.neighbour_segments(w[0], "m", w[1], w[2])}
+    assert sorted(g.id for g in got) == sorted(want)
+    assert len(got) == len({g.id for g in got})
+    for g in got:
+        np.testing.assert_array_equal(g.frames, want[g.id].frames)
+        np.testing.assert_array_equal(g.times, want[g.id].times)
+        assert (g.file_id, g.start, g.end, g.best_time) == (
+            want[g.id].file_id,
+            want[g.id].start,
+            want[g.id].end,
+            want[g.id].best_time,
+        )
+
+
+def test_many_windows_span_statements_and_still_come_once(tmp_path):
+    s, ids = _library(tmp_path, files=3, per_file=4)
+    # 700 windows: three statements; every window of a file covers all of it.
+    windows = [(fid, -1.0, 100.0) for fid in ids for _ in range(240)][:700]
+    got = s.segments_in_windows("m", windows)
+    assert sorted(g.id for g in got) == sorted(i for v in ids.values() for i in v)
+    assert s.segments_in_windows("m", []) == []
