@@ -2,8 +2,9 @@
 
 Qt classes and TaskRunner are patched once so that every QThread, QTimer, QThreadPool and
 TaskRunner started from Python is remembered (weakly); after each test the ones still running
-are reported and then stopped, so one leaky test cannot break the next. Widgets are compared with the top-level list from before the
-test, after pytest-qt has closed the widgets it was given and deferred deletes have run.
+are reported and then stopped, so one leaky test cannot break the next. Widgets are compared
+with the top-level list from before the test, after pytest-qt has closed the widgets it was
+given and deferred deletes have run.
 """
 
 from __future__ import annotations
