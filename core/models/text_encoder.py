@@ -267,6 +267,9 @@ def _session(graph: Path) -> Any:
     # Prepacking copies every weight matrix (RSS doubles, loading takes 3x as long) to save a
     # few ms per query; the mapped weights file is used as it is instead.
     so.add_session_config_entry("session.disable_prepacking", "1")
+    # Idle pool threads sleep instead of spinning: the stage-1 scan runs on the same cores right
+    # after the embedding, and ONNX Runtime's threads spin for a while after each run.
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     so.log_severity_level = 3
     return ort.InferenceSession(str(graph), so, providers=["CPUExecutionProvider"])
 
