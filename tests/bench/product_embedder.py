@@ -2,10 +2,9 @@
 
 The benchmarks import open_clip's default architecture with random weights (same compute) into a
 private home with ``reelseek-cli models import`` (``startup.import_weights``), then ask a
-``Library`` over that home for its frame encoder (``Library.load_image_model``, what
-``Library.index`` embeds with). Whatever engine and precision the product picks there (ONNX
-Runtime int8 on a CPU since round 5, torch on CUDA or when no export passes its check) is what
-gets timed: no private encoder.
+``Library`` over that home for its model (``Library.load_model``, what ``Library.index`` embeds
+with). Whatever engine and precision the product picks there (torch bf16 today; ONNX Runtime
+int8 when that becomes the CPU path) is what gets timed: no private encoder.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ def product_encoder(home: Path) -> Any:
 
     lib = Library(home, model_id=default_spec().id)
     try:
-        return lib.load_image_model()
+        return lib.load_model()
     finally:
         lib.close()
 
@@ -43,13 +42,7 @@ def product_encoder(home: Path) -> Any:
 def use_encoder(lib: Any, encoder: Any) -> None:
     """Give a fresh benchmark library the already loaded encoder, as its own cache would hold it
     after a first run, so model loading stays out of the indexing wall time."""
-    from reelseek.core.models.image_encoder import ImageEncoder
-
-    if isinstance(encoder, ImageEncoder):
-        lib._image_encoders[encoder.model_id] = encoder
-    else:  # torch: load_image_model falls back to the library's model cache
-        lib._image_fallback.add(encoder.model_id)
-        lib._embedders[encoder.model_id] = encoder
+    lib._embedders[encoder.model_id] = encoder
 
 
 def reference_encoder(home: Path) -> Any:
