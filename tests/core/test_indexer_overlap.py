@@ -63,7 +63,7 @@ def test_encoding_starts_before_the_file_is_decoded(clip: Path, tmp_path: Path, 
     monkeypatch.setattr(media, "sample_frames", held_sampler)
     cfg = IndexerConfig(batch_size=16, chunk_frames=4)
     with Library(tmp_path / "home", model_id=TEST_MODEL, indexer_config=cfg) as lib:
-        emb = lib.load_model()
+        emb = lib.load_image_model()
         encode = emb.encode_frames
 
         def counting(frames: Any) -> Any:

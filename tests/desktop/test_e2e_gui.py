@@ -107,6 +107,7 @@ def _record_threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]:
     from reelseek.core import media
     from reelseek.core.index import VectorIndex
     from reelseek.core.models.embedder import Embedder
+    from reelseek.core.models.image_encoder import ImageEncoder
     from reelseek.core.models.text_encoder import TextEncoder
     from reelseek.core.store import Store
 
@@ -123,6 +124,7 @@ def _record_threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]:
         monkeypatch.setattr(owner, attr, recorded)
 
     wrap(Embedder, "encode_frames", "encode_frames")
+    wrap(ImageEncoder, "encode_frames", "encode_frames")  # frames run on ONNX Runtime on a CPU
     wrap(Embedder, "encode_texts", "encode_texts")
     wrap(TextEncoder, "encode_texts", "encode_texts")  # text queries run on the torch-free text tower
     wrap(media, "sample_frames", "sample_frames")
