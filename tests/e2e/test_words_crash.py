@@ -66,8 +66,7 @@ def test_kill_9_during_words_pass_then_resume(tmp_path):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 300
-        while words_done() < target and proc.poll() is None and time.monotonic() < deadline:
+        while words_done() < target and proc.poll() is None:
             time.sleep(0.02)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
