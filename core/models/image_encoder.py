@@ -13,7 +13,6 @@ CUDA always uses torch (the caller decides).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -23,15 +22,16 @@ from typing import Any
 
 import numpy as np
 
+from . import tower_cache
 from .device import cpu_count
 from .registry import ModelError, ModelSpec
-from .text_encoder import _read_manifest, _sample_hash, _sha256, _unit, source_fingerprint
+from .tower_cache import file_fields, open_failure, read_manifest, source_fingerprint, stale_reason, unit
 from .weights import missing_weights_error, weights_path
 
 log = logging.getLogger(__name__)
 ENGINE_ENV = "REELSEEK_IMAGE_ENGINE"  # "torch" forces the open_clip model for frames
+MANIFEST = tower_cache.MANIFEST  # the cache folder's manifest (tests read it)
 CACHE_DIR = "image-tower"
-MANIFEST = "manifest.json"
 FORMAT = 1  # bump when the export changes shape: older caches are rebuilt
 BATCH = 16  # frames per run: as fast as larger batches here, and the indexer's chunk size
 
@@ -100,7 +100,7 @@ class ImageEncoder:
                 if self._session is None:
                     raise ModelError(f"the {self.model_id} image encoder was closed")
                 got = self._session.run(None, {"frames": chunk})[0]
-            out[i : i + len(chunk)] = _unit(np.asarray(got, dtype=np.float32))
+            out[i : i + len(chunk)] = unit(np.asarray(got, dtype=np.float32))
         return out
 
     def close(self) -> None:
@@ -115,38 +115,16 @@ def load_image_encoder(spec: ModelSpec, models_dir: Path, *, build: bool = True)
         ModelError: weights missing, the tower does not export, the export fails its check,
             onnxruntime is missing, or the cache cannot be written (callers then use torch).
     """
-    weights = weights_path(spec, Path(models_dir))
-    if weights is None:
-        raise missing_weights_error(spec)
     d = cache_dir(spec, Path(models_dir))
-    enc, why = _open(spec, d, weights)
-    if enc is not None:
-        return enc
-    if not build:
-        raise ModelError(f"no usable image-tower export for {spec.id}: {why}")
-    log.info("exporting the %s image tower (%s)", spec.id, why)
-    build_in_child(spec, Path(models_dir))
-    enc, why = _open(spec, d, weights)
-    if enc is None:
-        raise ModelError(f"the {spec.id} image-tower export cannot be opened after a rebuild: {why}")
-    return enc
+    return tower_cache.load_or_build(
+        "image tower", spec, models_dir, d, _open, lambda sp, md: build_in_child(sp, md), build=build
+    )
 
 
 def build_in_child(spec: ModelSpec, models_dir: Path, timeout: float = 1800) -> None:
     """Run ``build_image_cache`` in a child process: the tracer's and quantiser's memory (a few
     copies of the weights) is never the indexer's, and torch's OpenMP cannot clash with it."""
-    import dataclasses
-    import subprocess
-    import sys
-
-    cmd = [sys.executable, "-m", __name__, json.dumps(dataclasses.asdict(spec)), str(models_dir)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace")
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise ModelError(f"exporting the {spec.id} image tower failed: {e}") from None
-    if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-        raise ModelError(f"exporting the {spec.id} image tower failed: {lines[-1] if lines else proc.returncode}")
+    tower_cache.run_builder(__name__, "image tower", spec, models_dir, timeout)
 
 
 def build_image_cache(
@@ -183,7 +161,6 @@ def build_image_cache(
     tag = uuid.uuid4().hex[:12]
     g32, w32 = d / f"image-{tag}.fp32.onnx", d / f"image-{tag}.fp32.data"
     g8, w8 = d / f"image-{tag}.int8.onnx", d / f"image-{tag}.int8.data"
-    tmp = d / f"{MANIFEST}.{tag}.tmp"
     try:
         export_image_tower(model, ref_emb.image_size, ref_emb.mean, ref_emb.std, g32, w32)
         cos32 = _check(g32, probe, ref)
@@ -203,11 +180,7 @@ def build_image_cache(
             "format": FORMAT,
             "source": source,
             "cpu": cpu_kind(),
-            "graph": graph.name,
-            "graph_sha256": _sha256(graph),
-            "data": data.name,
-            "data_size": data.stat().st_size,
-            "data_sample_sha256": _sample_hash(data),
+            **file_fields(graph, data),
             "dim": int(ref.shape[1]),
             "image_size": int(ref_emb.image_size),
             "dtype": "int8" if use8 else "float32",
@@ -215,57 +188,39 @@ def build_image_cache(
             "check_cosine_int8": None if cos8 != cos8 else cos8,
             "int8_min_cosine": int8_min,
         }
-        old = _read_manifest(d)
-        tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        os.replace(tmp, d / MANIFEST)
+        return tower_cache.publish(d, tag, manifest, (graph, data), (g32, w32, g8, w8))
     except BaseException:
-        for p in (g32, w32, g8, w8, tmp):
+        for p in (g32, w32, g8, w8):
             p.unlink(missing_ok=True)
         raise
-    for p in (g32, w32, g8, w8):  # the variant not chosen
-        if p not in (graph, data):
-            p.unlink(missing_ok=True)
-    if old:
-        for key in ("graph", "data"):
-            name = old.get(key)
-            if isinstance(name, str) and name not in (graph.name, data.name) and "/" not in name:
-                (d / name).unlink(missing_ok=True)
-    return d / MANIFEST
 
 
 def _check(graph: Path, probe: np.ndarray, ref: np.ndarray) -> float:
     """Min cosine over the probe frames between the graph's vectors and the reference."""
     got = _session(graph).run(None, {"frames": probe})[0]
-    return float(np.min(np.sum(_unit(np.asarray(got, dtype=np.float32)) * ref, axis=1)))
+    return float(np.min(np.sum(unit(np.asarray(got, dtype=np.float32)) * ref, axis=1)))
 
 
 def _open(spec: ModelSpec, d: Path, weights: Path) -> tuple[ImageEncoder | None, str]:
     """The encoder when the cache is current and intact, else None and the reason."""
-    m = _read_manifest(d)
+    m = read_manifest(d)
     if m is None:
         return None, "no export yet"
     try:
-        if m.get("format") != FORMAT:
-            return None, "export format changed"
-        if m.get("source") != source_fingerprint(spec, weights):
-            return None, "the weights file changed"
+        why = stale_reason(m, d, spec, weights, FORMAT)
+        if why:
+            return None, why
         if m.get("cpu") != cpu_kind():
             return None, "checked on another CPU"
-        graph, data = d / str(m["graph"]), d / str(m["data"])
-        if not graph.is_file() or not data.is_file():
-            return None, "export files missing"
-        if _sha256(graph) != m["graph_sha256"] or data.stat().st_size != m["data_size"]:
-            return None, "export corrupt (graph hash or weights size)"
-        if _sample_hash(data) != m["data_sample_sha256"]:
-            return None, "export corrupt (weights hash)"
+        graph = d / str(m["graph"])
         size = int(m["image_size"])
         enc = ImageEncoder(spec, _session(graph), int(m["dim"]), size, str(m["dtype"]), graph)
         probe = enc.encode_frames(np.zeros((1, size, size, 3), dtype=np.uint8))
         if probe.shape != (1, spec.dim) or not np.isfinite(probe).all():
             return None, "export gives wrong vectors"
         return enc, ""
-    except Exception as e:  # unreadable files, a graph ONNX Runtime rejects, a missing package
-        return None, f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
+    except Exception as e:
+        return None, open_failure(e)
 
 
 def _session(graph: Path) -> Any:
@@ -281,21 +236,7 @@ def _session(graph: Path) -> Any:
     return ort.InferenceSession(str(graph), so, providers=["CPUExecutionProvider"])
 
 
-def _main(argv: list[str]) -> int:
-    """``python -m reelseek.core.models.image_encoder SPEC_JSON MODELS_DIR``: build the export."""
-    import sys
-
-    fields = json.loads(argv[0])
-    kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
-    try:
-        build_image_cache(ModelSpec(**kwargs), Path(argv[1]))
-    except ModelError as e:
-        print(f"image export: {e}", file=sys.stderr)
-        return 2
-    return 0
-
-
 if __name__ == "__main__":
     import sys
 
-    sys.exit(_main(sys.argv[1:]))
+    sys.exit(tower_cache.child_main(sys.argv[1:], build_image_cache, "image export"))

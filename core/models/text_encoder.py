@@ -12,8 +12,6 @@ export is rebuilt (that one run imports torch). Set ``REELSEEK_TEXT_ENGINE=torch
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import threading
@@ -24,15 +22,16 @@ from typing import Any
 
 import numpy as np
 
+from . import tower_cache
 from .registry import ModelError, ModelSpec
-from .weights import CONFIG_NAME, missing_weights_error, weights_path
+from .tower_cache import file_fields, open_failure, read_manifest, source_fingerprint, stale_reason, unit
+from .weights import missing_weights_error, weights_path
 
 log = logging.getLogger(__name__)
 ENGINE_ENV = "REELSEEK_TEXT_ENGINE"  # "torch" forces the full open_clip model for text
+MANIFEST = tower_cache.MANIFEST  # the cache folder's manifest (tests read it)
 CACHE_DIR = "text-tower"
-MANIFEST = "manifest.json"
 FORMAT = 2  # bump when the export changes shape: older caches are rebuilt (2: int8 weights)
-_SAMPLES, _SAMPLE_BYTES = 64, 16 << 10
 
 
 def onnx_disabled() -> bool:
@@ -71,7 +70,7 @@ class TextEncoder:
             if self._session is None:
                 raise ModelError(f"the {self.model_id} text encoder was closed")
             out = self._session.run(None, {"tokens": tokens})[0].astype(np.float32, copy=False)
-        return _unit(out)
+        return unit(out)
 
     def close(self) -> None:
         with self._lock:
@@ -89,51 +88,16 @@ def load_text_encoder(spec: ModelSpec, models_dir: Path, *, build: bool = True) 
     if getattr(spec, "tokenizer_files", ()):
         # The ONNX path tokenises with CLIP's BPE (text_tokenizer.py); HF tokenizers use the full model.
         raise ModelError(f"{spec.id} uses a Hugging Face tokenizer; text queries run on the full model")
-    weights = weights_path(spec, Path(models_dir))
-    if weights is None:
-        raise missing_weights_error(spec)
     d = cache_dir(spec, Path(models_dir))
-    enc, why = _open(spec, d, weights)
-    if enc is not None:
-        return enc
-    if not build:
-        raise ModelError(f"no usable text-tower export for {spec.id}: {why}")
-    log.info("exporting the %s text tower (%s)", spec.id, why)
-    build_in_child(spec, Path(models_dir))
-    enc, why = _open(spec, d, weights)
-    if enc is None:
-        raise ModelError(f"the {spec.id} text-tower export cannot be opened after a rebuild: {why}")
-    return enc
-
-
-def source_fingerprint(spec: ModelSpec, weights: Path) -> dict[str, Any]:
-    """What the export was made from: the checkpoint file's name, size and mtime (and the
-    bundled config's), so replacing or re-importing the weights invalidates it."""
-    files = [weights / (spec.weights_file or "open_clip_model.safetensors"), weights / CONFIG_NAME]
-    if weights.is_file():
-        files = [weights]
-    out = {}
-    for f in files:
-        st = f.stat()
-        out[f.name] = [st.st_size, st.st_mtime_ns]
-    return {"model": spec.id, "arch": spec.arch, "files": out}
+    return tower_cache.load_or_build(
+        "text tower", spec, models_dir, d, _open, lambda sp, md: build_in_child(sp, md), build=build
+    )
 
 
 def build_in_child(spec: ModelSpec, models_dir: Path, timeout: float = 900) -> None:
     """Run ``build_text_cache`` in a child process: the caller never imports torch (its memory
     stays small), and torch's OpenMP cannot clash with libraries the caller already loaded."""
-    import dataclasses
-    import subprocess
-    import sys
-
-    cmd = [sys.executable, "-m", __name__, json.dumps(dataclasses.asdict(spec)), str(models_dir)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace")
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise ModelError(f"exporting the {spec.id} text tower failed: {e}") from None
-    if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-        raise ModelError(f"exporting the {spec.id} text tower failed: {lines[-1] if lines else proc.returncode}")
+    tower_cache.run_builder(__name__, "text tower", spec, models_dir, timeout)
 
 
 def build_text_cache(spec: ModelSpec, models_dir: Path, *, int8_min_cosine: float | None = None) -> Path:
@@ -176,15 +140,15 @@ def build_text_cache(spec: ModelSpec, models_dir: Path, *, int8_min_cosine: floa
         session = _session(graph)
         got = session.run(None, {"tokens": ours})[0]
         ref = reference_texts(model, ours)
-        cos = float(np.min(np.sum(_unit(got) * _unit(ref), axis=1)))
+        cos = float(np.min(np.sum(unit(got) * unit(ref), axis=1)))
         if not cos >= MIN_COSINE:
             raise ModelError(f"the {spec.id} text-tower export differs from open_clip (cosine {cos:.6f})")
         # int8: checked on what searches embed, each check text under each prompt template.
         prompts = tok([t.format(x) for x in CHECK_TEXTS for t in DEFAULT_TEMPLATES])
-        ref_p = _unit(reference_texts(model, prompts))
+        ref_p = unit(reference_texts(model, prompts))
         try:
             quantize_int8(graph, g8, w8)
-            cos8 = float(np.min(np.sum(_unit(_session(g8).run(None, {"tokens": prompts})[0]) * ref_p, axis=1)))
+            cos8 = float(np.min(np.sum(unit(_session(g8).run(None, {"tokens": prompts})[0]) * ref_p, axis=1)))
         except Exception as e:  # no quantiser in this install, or an op this runtime cannot run: fp32
             log.warning("no int8 %s text tower: %s", spec.id, e)
             cos8 = float("nan")
@@ -196,11 +160,7 @@ def build_text_cache(spec: ModelSpec, models_dir: Path, *, int8_min_cosine: floa
         manifest = {
             "format": FORMAT,
             "source": source,
-            "graph": graph.name,
-            "graph_sha256": _sha256(graph),
-            "data": data.name,
-            "data_size": data.stat().st_size,
-            "data_sample_sha256": _sample_hash(data),
+            **file_fields(graph, data),
             "dim": int(got.shape[1]),
             "context_length": ctx,
             "dtype": "int8" if graph == g8 else "float32",
@@ -208,42 +168,23 @@ def build_text_cache(spec: ModelSpec, models_dir: Path, *, int8_min_cosine: floa
             "check_cosine_int8": None if cos8 != cos8 else cos8,
             "int8_min_cosine": int8_min,
         }
-        old = _read_manifest(d)
-        tmp = d / f"{MANIFEST}.{tag}.tmp"
-        tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        os.replace(tmp, d / MANIFEST)
+        return tower_cache.publish(d, tag, manifest, (graph, data), (*fp32_files, g8, w8))
     except BaseException:
-        for p in (graph, data, g8, w8, d / f"text-{tag}.onnx", d / f"text-{tag}.data", d / f"{MANIFEST}.{tag}.tmp"):
+        for p in (graph, data, g8, w8, d / f"text-{tag}.onnx", d / f"text-{tag}.data"):
             p.unlink(missing_ok=True)
         raise
-    for p in (*fp32_files, g8, w8):  # the variant not chosen
-        if p not in (graph, data):
-            p.unlink(missing_ok=True)
-    if old:
-        for key in ("graph", "data"):
-            name = old.get(key)
-            if isinstance(name, str) and name not in (graph.name, data.name) and "/" not in name:
-                (d / name).unlink(missing_ok=True)
-    return d / MANIFEST
 
 
 def _open(spec: ModelSpec, d: Path, weights: Path) -> tuple[TextEncoder | None, str]:
     """The encoder when the cache is current and intact, else None and the reason."""
-    m = _read_manifest(d)
+    m = read_manifest(d)
     if m is None:
         return None, "no export yet"
     try:
-        if m.get("format") != FORMAT:
-            return None, "export format changed"
-        if m.get("source") != source_fingerprint(spec, weights):
-            return None, "the weights file changed"
-        graph, data = d / str(m["graph"]), d / str(m["data"])
-        if not graph.is_file() or not data.is_file():
-            return None, "export files missing"
-        if _sha256(graph) != m["graph_sha256"] or data.stat().st_size != m["data_size"]:
-            return None, "export corrupt (graph hash or weights size)"
-        if _sample_hash(data) != m["data_sample_sha256"]:
-            return None, "export corrupt (weights hash)"
+        why = stale_reason(m, d, spec, weights, FORMAT)
+        if why:
+            return None, why
+        graph = d / str(m["graph"])
         from .text_tokenizer import ClipTokenizer
 
         session = _session(graph)
@@ -255,8 +196,8 @@ def _open(spec: ModelSpec, d: Path, weights: Path) -> tuple[TextEncoder | None, 
         return enc, ""
     except ModelError:
         raise
-    except Exception as e:  # unreadable files, a graph ONNX Runtime rejects, a missing package
-        return None, f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
+    except Exception as e:
+        return None, open_failure(e)
 
 
 def _session(graph: Path) -> Any:
@@ -274,51 +215,7 @@ def _session(graph: Path) -> Any:
     return ort.InferenceSession(str(graph), so, providers=["CPUExecutionProvider"])
 
 
-def _read_manifest(d: Path) -> dict[str, Any] | None:
-    try:
-        m = json.loads((d / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return m if isinstance(m, dict) else None
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _sample_hash(path: Path) -> str:
-    """sha256 of the size and 64 slices spread over the file: catches truncation and most
-    damage for ~1 MB of reading instead of the whole weights file on every search."""
-    size = path.stat().st_size
-    h = hashlib.sha256(str(size).encode())
-    with open(path, "rb") as f:
-        for i in range(_SAMPLES):
-            f.seek(size * i // _SAMPLES)
-            h.update(f.read(_SAMPLE_BYTES))
-        f.seek(max(0, size - _SAMPLE_BYTES))
-        h.update(f.read(_SAMPLE_BYTES))
-    return h.hexdigest()
-
-
-def _unit(a: np.ndarray) -> np.ndarray:
-    unit: np.ndarray = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-    return unit
-
-
-def _main(argv: list[str]) -> int:
-    """``python -m reelseek.core.models.text_encoder SPEC_JSON MODELS_DIR``: build the export."""
-    fields = json.loads(argv[0])
-    kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
-    spec = ModelSpec(**kwargs)
-    try:
-        build_text_cache(spec, Path(argv[1]))
-    except ModelError as e:
-        print(f"text export: {e}", file=sys.stderr)
-        return 2
-    return 0
-
-
 if __name__ == "__main__":
     import sys
 
-    sys.exit(_main(sys.argv[1:]))
+    sys.exit(tower_cache.child_main(sys.argv[1:], build_text_cache, "text export"))
