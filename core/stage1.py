@@ -1,4 +1,4 @@
-"""Stage-1 vector scan: exact int8 scan of every segment, short list re-scored on float16 vectors."""
+"""Stage-1 vector scan: int4 scan of every segment, a short list re-ranked on int8 codes, then re-scored on float16."""
 
 from __future__ import annotations
 
@@ -13,16 +13,30 @@ import numpy as np
 from . import stage1_shards
 from .stage1_file import Stage1Error
 from .stage1_scan import SHARD_MIN as SHARD_MIN
-from .stage1_scan import RowReader, _drop_pages, _top, _top_parts, row_reader, scan_threads
+from .stage1_scan import (
+    RowReader,
+    ScanArray,
+    _drop_pages,
+    _top,
+    _top_parts,
+    int4_kernel,
+    row_reader,
+    scan_threads,
+)
 
 __all__ = ["EXACT_MAX", "FlatIndex", "Quantizer", "Stage1Error", "scan_threads"]
 
-# Up to this many rows the float16 vectors are scanned directly (exact; ~22 ms at 250 k on 2
-# cores). Beyond it the int8 codes are scanned (half the bytes) and the best RESCORE rows are
-# re-scored on float16: at 1 M segments 48 ms p50 on 2 cores, recall@100 0.9996 for text-like
-# and image-like queries (docs/benchmarks.md, "1 M segments").
-EXACT_MAX = 250_000
+# Up to this many rows the float16 vectors are scanned directly (exact). Beyond it the codes are
+# scanned: int4 (a quarter of float16's bytes), the best CASCADE x RESCORE rows re-ranked on
+# their int8 codes, and the best RESCORE of those re-scored on float16. On 2 cores the int4
+# scan of 1 M rows took 25 ms against 37 ms for int8 and ~150 ms for float16; at 100 k the whole
+# cascade is ~5 ms against 17 ms for the float16 scan, at recall@100 1.0 on the benchmark
+# library (docs/benchmarks.md, "1 M segments", round 6).
+EXACT_MAX = 32_768
 RESCORE = 1024
+CASCADE = 4  # int4 short list = CASCADE x the int8 one
+CASCADE_MAX = 65_536  # longer int8 short lists (heavily filtered searches) scan the int8 codes
+INT4_CLIP = 99.9  # percentile of |x - mean| mapped to the int4 code 7 (the rare larger ones clip)
 
 
 @dataclass(frozen=True)
@@ -33,23 +47,51 @@ class Quantizer:
 
     mean: np.ndarray
     scale: float
+    # int4 codes of ``(x - mean) * scale4``, clipped to +-7: the scale maps the INT4_CLIP
+    # percentile, not the peak, to 7, or a few outliers would leave most values in 3 levels.
+    # None: no int4 codes (odd dimension, or a file written before them).
+    scale4: float | None = None
 
     @classmethod
     def fit(cls, sample: np.ndarray) -> Quantizer:
         x = np.asarray(sample, dtype=np.float32)
         mean = x.mean(axis=0) if len(x) else np.zeros(x.shape[1], np.float32)
-        peak = float(np.abs(x - mean).max()) if len(x) else 1.0
-        return cls(mean.astype(np.float32), 127.0 / max(peak, 1e-6))
+        y = np.abs(x - mean)
+        peak = float(y.max()) if len(x) else 1.0
+        scale4 = None
+        if x.shape[1] % 2 == 0:
+            clip = float(np.percentile(y[:: max(1, len(y) // 8192)], INT4_CLIP)) if len(x) else 1.0
+            scale4 = 7.0 / max(clip, 1e-6)
+        return cls(mean.astype(np.float32), 127.0 / max(peak, 1e-6), scale4)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         y = (np.asarray(x, dtype=np.float32) - self.mean) * self.scale
         codes: np.ndarray = np.clip(np.rint(y), -127, 127).astype(np.int8)
         return codes
 
+    def encode4(self, x: np.ndarray) -> np.ndarray:
+        """Packed int4 codes, shape (n, dim // 2) uint8."""
+        if self.scale4 is None:
+            raise ValueError("this quantizer has no int4 scale")
+        return pack4((np.asarray(x, dtype=np.float32) - self.mean) * self.scale4)
+
     @staticmethod
     def encode_query(q: np.ndarray) -> np.ndarray:
         q = np.asarray(q, dtype=np.float32)
         return np.clip(np.rint(q * (127.0 / max(float(np.abs(q).max()), 1e-12))), -127, 127).astype(np.int8)
+
+    @staticmethod
+    def encode_query4(q: np.ndarray) -> np.ndarray:
+        q = np.asarray(q, dtype=np.float32)
+        return pack4(q * (7.0 / max(float(np.abs(q).max()), 1e-12)))
+
+
+def pack4(y: np.ndarray) -> np.ndarray:
+    """Round to int4 (clipped to +-7) and pack two a byte along the last axis, the even index in
+    the low nibble (numkong's ``int4`` layout; any layout shared by both sides gives the same dot)."""
+    c = np.clip(np.rint(y), -7, 7).astype(np.int8).view(np.uint8) & np.uint8(0x0F)
+    packed: np.ndarray = np.ascontiguousarray(c[..., 0::2] | (c[..., 1::2] << np.uint8(4)))
+    return packed
 
 
 @dataclass
@@ -63,6 +105,7 @@ class _Shard:
     quant: Quantizer | None = None
     file: str | None = None
     reader: RowReader | None = None  # pread access to ``vecs`` (saved shards, where supported)
+    codes4: np.ndarray | None = None  # packed int4 codes (shards saved since round 6)
 
 
 class FlatIndex:
@@ -96,6 +139,7 @@ class FlatIndex:
         self.shard_rows = stage1_shards.SHARD_ROWS
         self.threads = scan_threads()
         self.drop_pages = True  # madvise the re-scored pages away (see _gather)
+        self.use_int4 = True  # scan int4 codes where shards have them (benchmarks turn it off)
         self._seq = 0  # next shard number in that folder
         self.close()
 
@@ -216,16 +260,7 @@ class FlatIndex:
             parts = [(s.vecs, int(b), 1.0, 0.0) for s, b in zip(shards, self._starts, strict=False)]
             rows, sims = _top_parts(parts, q, want, self.threads)
         else:
-            # Each shard has its own quantizer: a * (q8 . code) + b estimates q . x on one scale
-            # (q8 = q * qs, code = (x - mean) * scale), so the shards' lists merge correctly.
-            q8 = Quantizer.encode_query(q)
-            qs = 127.0 / max(float(np.abs(q).max()), 1e-12)
-            parts = [
-                (s.codes, int(b), 1.0 / (qs * s.quant.scale), float(q @ s.quant.mean))
-                for s, b in zip(shards, self._starts, strict=False)
-                if s.codes is not None and s.quant is not None
-            ]
-            rows, _ = _top_parts(parts, q8, max(want, self.rescore + dead), self.threads)
+            rows = self._short_list(q, max(want, self.rescore + dead))
             if self._dead is not None:  # removed rows leave the short list before the re-score
                 rows = rows[~self._dead[rows]]
             rows = rows[: max(k, self.rescore)]
@@ -239,6 +274,59 @@ class FlatIndex:
             keys, sims = np.concatenate([keys, self._tail_ids[t_rows]]), np.concatenate([sims, t_sims])
         best = np.argsort(-sims, kind="stable")[:k]
         return keys[best].astype(np.int64), sims[best].astype(np.float32)
+
+    def _short_list(self, q: np.ndarray, n: int) -> np.ndarray:
+        """The ``n`` base rows with the best int8 estimates, best first.
+
+        Each shard has its own quantizer: a * (q8 . code) + b estimates q . x on one scale
+        (q8 = q * qs, code = (x - mean) * scale), so the shards' lists merge correctly. Shards
+        with int4 codes are scanned on those (the same map with their own scales) for a list
+        CASCADE times longer, whose rows are then re-estimated on their int8 codes.
+        """
+        q8 = Quantizer.encode_query(q)
+        qs = 127.0 / max(float(np.abs(q).max()), 1e-12)
+        shards = [(s, int(b)) for s, b in zip(self._shards, self._starts, strict=False)]
+        n4 = CASCADE * n
+        has4 = self.use_int4 and any(s.codes4 is not None for s, _ in shards)
+        if has4 and n4 <= CASCADE_MAX and n4 < len(self._ids) and int4_kernel():
+            q4 = Quantizer.encode_query4(q)
+            qs4 = 7.0 / max(float(np.abs(q).max()), 1e-12)
+            parts: list[ScanArray] = []
+            for s, b in shards:
+                assert s.quant is not None and s.codes is not None
+                shift = float(q @ s.quant.mean)
+                if s.codes4 is not None and s.quant.scale4 is not None:
+                    parts.append((s.codes4, b, 1.0 / (qs4 * s.quant.scale4), shift, q4, "int4"))
+                else:
+                    parts.append((s.codes, b, 1.0 / (qs * s.quant.scale), shift))
+            rows, _ = _top_parts(parts, q8, n4, self.threads)
+            est = self._estimate8(rows, q, q8, qs)
+            keep = np.argsort(-est, kind="stable")[:n]
+            return rows[keep]
+        parts8: list[ScanArray] = [
+            (s.codes, b, 1.0 / (qs * s.quant.scale), float(q @ s.quant.mean))
+            for s, b in shards
+            if s.codes is not None and s.quant is not None
+        ]
+        rows, _ = _top_parts(parts8, q8, n, self.threads)
+        return rows
+
+    def _estimate8(self, rows: np.ndarray, q: np.ndarray, q8: np.ndarray, qs: float) -> np.ndarray:
+        """int8 estimates of ``q . x`` for base rows (read through the codes' maps, shard by shard)."""
+        import numkong as nk
+
+        out = np.empty(len(rows), np.float32)
+        which = np.searchsorted(self._starts, rows, side="right") - 1
+        for i in np.unique(which):
+            pick = np.flatnonzero(which == i)
+            local = rows[pick] - self._starts[i]
+            order = np.argsort(local)  # the map read in file order
+            s = self._shards[i]
+            assert s.codes is not None and s.quant is not None
+            raw = np.empty(len(local), np.float32)
+            nk.dot(np.ascontiguousarray(s.codes[local[order]]), q8, out=raw, out_dtype="f32")
+            out[pick[order]] = raw * np.float32(1.0 / (qs * s.quant.scale)) + np.float32(q @ s.quant.mean)
+        return out
 
     def rescore_rows(self, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
         """Exact similarities of base rows. numkong, not numpy: a 1024x512 product through BLAS
@@ -290,7 +378,7 @@ class FlatIndex:
         manifest, files, dead = stage1_shards.open_shards(folder, self.dim)
         self.close()
         shards = [
-            _Shard(f.ids, f.codes, f.vecs, Quantizer(f.mean, f.scale), e.file, row_reader(f.vecs))
+            _Shard(f.ids, f.codes, f.vecs, Quantizer(f.mean, f.scale, f.scale4), e.file, row_reader(f.vecs), f.codes4)
             for e, f in zip(manifest.shards, files, strict=True)
         ]
         self._set_shards(shards, dead)
@@ -313,5 +401,5 @@ class FlatIndex:
 
     def mapped_bytes(self) -> int:
         """Bytes of the base held as file mappings (not copied into process memory)."""
-        arrays = [a for s in self._shards for a in (s.ids, s.codes, s.vecs)]
+        arrays = [a for s in self._shards for a in (s.ids, s.codes, s.vecs, s.codes4)]
         return sum(a.nbytes for a in arrays if isinstance(a, np.memmap))

@@ -33,6 +33,8 @@ def _plan(ix: FlatIndex, same: bool) -> tuple[list[int], np.ndarray]:
         lo, hi = int(starts[i]), int(starts[i + 1])
         d = int(dead[lo:hi].sum()) if dead is not None else 0
         saved = same and s.file is not None and s.quant is not None
+        # A shard saved before int4 codes existed is rewritten once, with them.
+        saved = saved and (s.codes4 is not None or ix.dim % 2 == 1)
         # The last shard, when not full, takes the new rows: one rewrite of at most a shard's
         # rows per save, instead of a new small shard every 30 s.
         grows = i == last and hi - lo < ix.shard_rows and len(ix._tail_ids) > 0
@@ -82,6 +84,8 @@ def _write_shard(ix: FlatIndex, path: Path, base_rows: np.ndarray, tail: tuple[i
         scale=quant.scale,
         fitted_on=rows,
         encode=quant.encode,
+        scale4=quant.scale4,
+        encode4=quant.encode4 if quant.scale4 is not None else None,
     )
     return rows
 

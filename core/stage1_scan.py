@@ -7,6 +7,7 @@ import mmap
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -37,7 +38,9 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 @dataclass(frozen=True)
 class _Part:
     """Rows ``start:stop`` of one shard's array; ``base`` is the shard's first global row.
-    Scores are mapped to cosine estimates by ``a * dot + b`` (per shard: its own quantizer)."""
+    Scores are mapped to cosine estimates by ``a * dot + b`` (per shard: its own quantizer).
+    ``q`` and ``kind`` override the query and numkong's element type for this array (int4
+    codes: packed bytes scored with ``kind="int4"`` against a packed query)."""
 
     data: np.ndarray
     start: int
@@ -45,13 +48,21 @@ class _Part:
     base: int
     a: float = 1.0
     b: float = 0.0
+    q: np.ndarray | None = None
+    kind: str | None = None
+
+
+# One array to scan: (data, first global row, a, b), optionally followed by its own query and
+# numkong element type.
+ScanArray = tuple[np.ndarray, int, float, float] | tuple[np.ndarray, int, float, float, np.ndarray, str]
 
 
 def _top_parts(
-    arrays: list[tuple[np.ndarray, int, float, float]], query: np.ndarray, k: int, threads: int
+    arrays: Sequence[ScanArray], query: np.ndarray | None, k: int, threads: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Global rows and scores of the k best rows over several arrays (shards), best first: an
-    exact scan. ``arrays`` holds (data, first global row, a, b) with score = a * (data . query) + b.
+    exact scan. ``arrays`` holds (data, first global row, a, b[, query, kind]) with
+    score = a * (data . query) + b.
 
     numkong's dot kernels (the SIMD library under usearch) score a block of rows per call and
     release the GIL, so blocks of every shard run on every core; each block keeps its own top k
@@ -65,19 +76,25 @@ def _top_parts(
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     parts: list[_Part] = []
     per = max(SHARD_MIN, -(-n // threads))  # rows per block: about one block per core in all
-    for data, base, a, b in arrays:
+    for data, base, a, b, *own in arrays:
         m = len(data)
         pieces = max(1, -(-m // per)) if m else 0
-        parts += [_Part(data, i * m // pieces, (i + 1) * m // pieces, base, a, b) for i in range(pieces)]
+        q_own: np.ndarray | None = np.asarray(own[0]) if own else None
+        kind = str(own[1]) if own else None
+        parts += [_Part(data, i * m // pieces, (i + 1) * m // pieces, base, a, b, q_own, kind) for i in range(pieces)]
 
     def scan(p: _Part) -> tuple[np.ndarray, np.ndarray]:
         # Raw dot products straight into a float32 buffer (numkong's default is a float64 array
         # plus a conversion pass), the top k picked on them, and only those k mapped to cosine
         # estimates: a > 0, so the affine map keeps the order. int8 sums stay below 2**24, so
         # float32 holds them exactly. Each full-array pass cost ~1 ms per 262,144 rows.
-        q = np.ascontiguousarray(query, dtype=p.data.dtype)
+        q = p.q if p.q is not None else np.ascontiguousarray(query, dtype=p.data.dtype)
         raw = np.empty(p.stop - p.start, np.float32)
-        nk.dot(p.data[p.start : p.stop], q, out=raw, out_dtype="f32")
+        if p.kind is not None:
+            # numkong's stubs list only float element types; its kernels take "int4" too.
+            nk.dot(p.data[p.start : p.stop], q, dtype=p.kind, out=raw, out_dtype="f32")  # type: ignore[arg-type]
+        else:
+            nk.dot(p.data[p.start : p.stop], q, out=raw, out_dtype="f32")
         if k < len(raw):
             best = _best(raw, k)
             return best + (p.start + p.base), raw[best] * np.float32(p.a) + np.float32(p.b)
@@ -91,6 +108,32 @@ def _top_parts(
         rows, scores = rows[best], scores[best]
     order = np.argsort(-scores, kind="stable")
     return rows[order].astype(np.int64), scores[order]
+
+
+_INT4_OK: bool | None = None
+
+
+def int4_kernel() -> bool:
+    """Whether numkong scores packed int4 codes here, checked once against numpy on a known case
+    (a numkong without the kernel, or with another packing, leaves stage 1 on the int8 codes)."""
+    global _INT4_OK
+    if _INT4_OK is None:
+        import numkong as nk
+
+        rng = np.random.default_rng(0)
+        a = rng.integers(-7, 8, size=(3, 64)).astype(np.int8)
+        b = rng.integers(-7, 8, size=64).astype(np.int8)
+
+        def pack(x: np.ndarray) -> np.ndarray:
+            u = x.view(np.uint8) & np.uint8(0x0F)
+            return np.ascontiguousarray(u[..., 0::2] | (u[..., 1::2] << np.uint8(4)))
+
+        try:
+            got = np.asarray(nk.dot(pack(a), pack(b), dtype="int4"), dtype=np.float64)  # type: ignore[arg-type]
+            _INT4_OK = bool(np.array_equal(got, a.astype(np.int64) @ b.astype(np.int64)))
+        except (LookupError, TypeError, ValueError):
+            _INT4_OK = False
+    return _INT4_OK
 
 
 def _best(scores: np.ndarray, k: int) -> np.ndarray:

@@ -253,18 +253,20 @@ def test_loading_maps_the_file_instead_of_copying_it(tmp_path):
     fi.close()
     loaded = FlatIndex(DIM, exact_max=1000, rescore=512)
     loaded.load(path)
-    codes, floats = n * DIM, 2 * n * DIM
-    assert all(isinstance(sh.vecs, np.memmap) and isinstance(sh.codes, np.memmap) for sh in loaded._shards)
-    assert loaded.mapped_bytes() == 8 * n + codes + floats  # ids, int8 codes, float16 vectors: all mapped
+    codes, floats, codes4 = n * DIM, 2 * n * DIM, n * DIM // 2
+    maps = [(sh.vecs, sh.codes, sh.codes4) for sh in loaded._shards]
+    assert all(isinstance(a, np.memmap) for m in maps for a in m)
+    # ids, int8 codes, float16 vectors and int4 codes: all mapped
+    assert loaded.mapped_bytes() == 8 * n + codes + floats + codes4
     before = _resident_bytes(path)
     for q in _unit(np.random.default_rng(7).standard_normal((30, DIM))):
         loaded.search(q, 50)
     after = _resident_bytes(path)
     if before is not None and after is not None:
         assert before < codes // 4  # opening reads nothing in
-        # The scan reads the codes; the re-scored float16 pages are dropped after each query,
-        # so the float16 part (two thirds of the file) never becomes resident.
-        assert after <= 8 * n + codes + floats // 4
+        # The scan reads the int4 codes and the int8 rows of its short lists; the re-scored
+        # float16 pages are dropped after each query, so the float16 part never becomes resident.
+        assert after <= 8 * n + codes + codes4 + floats // 4
 
 
 def test_a_rebuild_that_fails_half_way_leaves_no_spill_file(tmp_path, monkeypatch):
