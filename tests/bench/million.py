@@ -124,31 +124,44 @@ def search_child(home: Path, n_queries: int) -> dict[str, Any]:
         q = v + 0.3 * rng.standard_normal(v.shape).astype(np.float32) / np.sqrt(len(v))
         image_like.append((q / np.linalg.norm(q)).astype(np.float32))
     image_q = np.stack(image_like)
-    # Stage 1 alone (k = the product's stage1_k), text-like then image-like queries.
+    # Stage 1 alone (k = the product's stage1_k), text-like then image-like queries: the
+    # product's int4 cascade, then round 5's int8 scan of the same shards as the baseline
+    # (FlatIndex.use_int4 off), query by query alternating so both see the same machine.
+    flat = vi._index
+    out["int4_shards"] = sum(s.codes4 is not None for s in flat._shards)
     found: dict[str, list[np.ndarray]] = {}
     for name, qs in (("text", queries), ("image", image_q)):
         vi.search(qs[0], K)
-        lat, keys = [], []
+        lat, lat8, keys, keys8 = [], [], [], []
         for q in qs:
-            t = time.perf_counter()
-            k, _ = vi.search(q, K)
-            lat.append(time.perf_counter() - t)
-            keys.append(k[:100])
+            for use4, times, got in ((True, lat, keys), (False, lat8, keys8)):
+                flat.use_int4 = use4
+                t = time.perf_counter()
+                k, _ = vi.search(q, K)
+                times.append(time.perf_counter() - t)
+                got.append(k[:100])
+        flat.use_int4 = True
         out[f"stage1_{name}"] = latency_stats(lat)
-        found[name] = keys
+        out[f"stage1_int8_{name}"] = latency_stats(lat8)
+        found[name], found[f"int8_{name}"] = keys, keys8
     out["loadavg_after_stage1"] = _load()
     # End to end, query vector given: stage 1 + stage 2 + localisation (Searcher.search_vector).
+    # Stage 2 reads each candidate's frame blobs from the store: the first pass over the queries
+    # reads pages of the 10 GB store that may not be in the page cache yet; the second pass
+    # (the same queries again) is the warm-cache figure, as the CLI target's "warm disk cache".
     searcher.search_vector(queries[0], limit=20)
-    e2e, s1, s2 = [], [], []
-    for q in queries:
-        t = time.perf_counter()
-        r = searcher.search_vector(q, limit=20)
-        e2e.append(time.perf_counter() - t)
-        s1.append(r.timings["stage1"])
-        s2.append(r.timings["stage2"])
-    out["e2e_vector"] = latency_stats(e2e)
-    out["e2e_vector_stage1"] = latency_stats(s1)
-    out["e2e_vector_stage2"] = latency_stats(s2)
+    for label in ("first_pass", "warm"):
+        e2e, s1, s2 = [], [], []
+        for q in queries:
+            t = time.perf_counter()
+            r = searcher.search_vector(q, limit=20)
+            e2e.append(time.perf_counter() - t)
+            s1.append(r.timings["stage1"])
+            s2.append(r.timings["stage2"])
+        suffix = "" if label == "warm" else "_first_pass"
+        out[f"e2e_vector{suffix}"] = latency_stats(e2e)
+        out[f"e2e_vector{suffix}_stage1"] = latency_stats(s1)
+        out[f"e2e_vector{suffix}_stage2"] = latency_stats(s2)
     # The product's Library.search (words fused, takes grouped) on text: first with the text
     # embedded (uncached text), then the same text again (embedding cached: excluded).
     n_text = min(n_queries, 100)
@@ -175,9 +188,10 @@ def search_child(home: Path, n_queries: int) -> dict[str, Any]:
     for name, qs in (("text", queries), ("image", image_q)):
         truth, lat = _exact(matrix, qs, 100)
         out[f"exact_{name}"] = latency_stats(lat)
-        out[f"recall_at_100_{name}"] = float(
-            np.mean([len(np.intersect1d(a, b)) / 100.0 for a, b in zip(found[name], truth, strict=True)])
-        )
+        for pre in ("", "int8_"):
+            out[f"recall_at_100_{pre}{name}"] = float(
+                np.mean([len(np.intersect1d(a, b)) / 100.0 for a, b in zip(found[pre + name], truth, strict=True)])
+            )
     out["loadavg_end"] = _load()
     return out
 
@@ -223,9 +237,29 @@ def markdown(r: dict[str, Any]) -> str:
             f"{s['recall_at_100_text']:.4f} / {s['recall_at_100_image']:.4f}",
             "≥ 0.95",
         ),
+        (
+            "baseline: int8 scan of the same shards (round 5), text / image p50 ms",
+            f"{s['stage1_int8_text']['p50_ms']:.1f} / {s['stage1_int8_image']['p50_ms']:.1f}",
+            "–",
+        ),
+        (
+            "  its recall@100, text / image",
+            f"{s['recall_at_100_int8_text']:.4f} / {s['recall_at_100_int8_image']:.4f}",
+            "–",
+        ),
         ("exact numpy f32 (same run, baseline), text, p50 / p99 ms", ms(s["exact_text"]), "–"),
         ("end to end, query vector given (stage 1 + 2 + localisation), p50 / p99 ms", ms(s["e2e_vector"]), "< 100"),
-        ("  of which stage 2, p50 ms", f"{s['e2e_vector_stage2']['p50_ms']:.1f}", ""),
+        (
+            "  of which stage 1 / stage 2, p50 ms",
+            f"{s['e2e_vector_stage1']['p50_ms']:.1f} / {s['e2e_vector_stage2']['p50_ms']:.1f}",
+            "",
+        ),
+        (
+            "  the same queries' first pass (store pages not yet cached), p50 / p99 ms",
+            ms(s["e2e_vector_first_pass"]),
+            "",
+        ),
+        ("    of which stage 2, p50 ms", f"{s['e2e_vector_first_pass_stage2']['p50_ms']:.1f}", ""),
         ("Library.search, text embedding cached, p50 / p99 ms", ms(s["library_search_without_embedding"]), "< 100"),
         ("Library.search, text embedded (ONNX text tower), p50 / p99 ms", ms(s["library_search_with_embedding"]), "–"),
         (
