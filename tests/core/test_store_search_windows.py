@@ -69,3 +69,47 @@ def test_many_windows_span_statements_and_still_come_once(tmp_path):
     got = s.segments_in_windows("m", windows)
     assert sorted(g.id for g in got) == sorted(i for v in ids.values() for i in v)
     assert s.segments_in_windows("m", []) == []
+
+
+def test_takes_read_every_moments_neighbourhood_in_one_statement_with_the_same_shots(tmp_path, monkeypatch):
+    from reelseek.core import takes
+    from reelseek.core.types import Moment, SearchResult
+
+    s, ids = _library(tmp_path)
+    fids = list(ids)
+    moments = [
+        Moment(f"/f{f}.mp4", fid, start, start + 4.0, 0.9 - 0.01 * i, start)
+        for i, (f, fid) in enumerate(zip(range(6), fids, strict=True))
+        for start in (3.0, 17.5)
+    ]
+    seen: list[list[takes.Shot]] = []
+    real_group = takes.group_moments
+
+    def spy(ms, shot_of, **kw):
+        seen.append([shot_of(m) for m in ms])
+        return real_group(ms, shot_of, **kw)
+
+    monkeypatch.setattr(takes, "group_moments", spy)
+    calls = {"windows": 0, "neighbours": 0}
+    real_windows, real_neighbours = s.segments_in_windows, s.neighbour_segments
+
+    def windows(*a, **kw):
+        calls["windows"] += 1
+        return real_windows(*a, **kw)
+
+    def neighbours(*a, **kw):
+        calls["neighbours"] += 1
+        return real_neighbours(*a, **kw)
+
+    monkeypatch.setattr(s, "segments_in_windows", windows)
+    monkeypatch.setattr(s, "neighbour_segments", neighbours)
+    takes.group_result(SearchResult(moments), s, "m", 20)
+    assert calls == {"windows": 1, "neighbours": 0}
+    pad = takes.TakesConfig().pad
+    for m, shot in zip(moments, seen[0], strict=True):
+        segs = real_neighbours(m.file_id, "m", m.start - pad, m.end + pad)  # one read per moment: the old way
+        times = np.concatenate([g.times for g in segs]).astype(np.float64)
+        keep = (times >= m.start - pad) & (times <= m.end + pad)
+        np.testing.assert_array_equal(shot.times, times[keep][np.argsort(times[keep], kind="stable")])
+        frames = np.concatenate([g.frames for g in segs]).astype(np.float32)[keep]
+        np.testing.assert_array_equal(shot.frames, frames[np.argsort(times[keep], kind="stable")])

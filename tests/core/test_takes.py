@@ -162,3 +162,36 @@ def test_window_is_a_bounded_multiple_of_the_limit() -> None:
     assert takes.window(10) == 30
     assert takes.window(50) == 90
     assert takes.window(200) == 200
+
+
+def test_the_pairwise_gate_groups_and_counts_exactly_like_checking_each_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random windows mixing copies, proxies, trims, other shots, empty shots, identical files, odd
+    lengths and ranges with no frame inside: the array gate must leave the groups, their order and
+    every counter as they were when each pair went through same_shot's cheap checks one by one."""
+    rng = np.random.default_rng(12)
+    shots_pool = [_walk(100 + k, 20) for k in range(4)]
+    for case in range(60):
+        moments, shots = [], {}
+        for i in range(int(rng.integers(2, 25))):
+            base = shots_pool[int(rng.integers(0, 4))]
+            kind = int(rng.integers(0, 6))
+            frames = base if kind == 0 else _noisy(base, 0.03, case * 100 + i)
+            times = TIMES.copy()
+            if kind == 3:
+                frames, times = np.zeros((0, DIM), np.float32), np.zeros(0)  # no frames stored
+            start = float(rng.integers(0, 12)) if kind != 5 else 30.0  # 5: frames, none inside the range
+            length = float(rng.choice([0.0005, 2.0, 5.0, 8.0]))
+            fp = "same" if kind == 4 else None
+            m = Moment(f"/f/{i}.mp4", i + 1 if rng.random() > 0.1 else 1, start, start + length, 1.0 - 0.01 * i, start)
+            moments.append(m)
+            shots[id(m)] = Shot(times, frames, fingerprint=fp)
+        results = []
+        for gated in (True, False):
+            if not gated:
+                monkeypatch.setattr(takes, "_may_match", lambda *a: None)
+            st = TakesStats()
+            out = group_moments(moments, lambda m, shots=shots: shots[id(m)], stats=st)
+            results.append(([(o.file_id, o.start, tuple((t.file_id, t.start) for t in o.takes)) for o in out], st))
+            monkeypatch.undo()
+        assert results[0][0] == results[1][0], case
+        assert results[0][1] == results[1][1], case
