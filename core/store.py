@@ -422,6 +422,18 @@ class Store(SearchReads):
         row = self.conn.execute(f"SELECT {_FILE_COLS} FROM files WHERE id=?", (file_id,)).fetchone()
         return self._file(row) if row else None
 
+    def files_by_ids(self, file_ids: Sequence[int]) -> dict[int, FileRow]:
+        """The rows of the files that exist among ``file_ids``, in one statement per 500 ids."""
+        ids = sorted(set(file_ids))
+        out: dict[int, FileRow] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            sql = f"SELECT {_FILE_COLS} FROM files WHERE id IN ({','.join('?' * len(chunk))})"
+            for row in self.conn.execute(sql, chunk):
+                f = self._file(row)
+                out[f.id] = f
+        return out
+
     def files(self, status: str | None = None, folder_id: int | None = None) -> list[FileRow]:
         sql = f"SELECT {_FILE_COLS} FROM files"
         where: list[str] = []

@@ -283,11 +283,12 @@ def group_result(
         by_file.setdefault(seg.file_id, []).append(seg)
     for file_segs in by_file.values():
         file_segs.sort(key=lambda s: s.start)
+    for fid, row in store.files_by_ids([m.file_id for m in result.moments]).items():
+        files[fid] = (row.fingerprint, row.width * row.height, row.duration)
 
     def shot_of(m: Moment) -> Shot:
-        if m.file_id not in files:
-            row = store.file_by_id(m.file_id)
-            files[m.file_id] = (row.fingerprint, row.width * row.height, row.duration) if row else (None, 0, 0.0)
+        if m.file_id not in files:  # removed since the search read it
+            files[m.file_id] = (None, 0, 0.0)
         lo, hi = m.start - cfg.pad, m.end + cfg.pad
         segs = [s for s in by_file.get(m.file_id, ()) if s.end >= lo and s.start <= hi]
         times = np.concatenate([s.times for s in segs]).astype(np.float64) if segs else np.zeros(0)

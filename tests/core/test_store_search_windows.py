@@ -90,8 +90,9 @@ def test_takes_read_every_moments_neighbourhood_in_one_statement_with_the_same_s
         return real_group(ms, shot_of, **kw)
 
     monkeypatch.setattr(takes, "group_moments", spy)
-    calls = {"windows": 0, "neighbours": 0}
+    calls = {"windows": 0, "neighbours": 0, "file": 0}
     real_windows, real_neighbours = s.segments_in_windows, s.neighbour_segments
+    monkeypatch.setattr(s, "file_by_id", lambda *a: calls.__setitem__("file", calls["file"] + 1))
 
     def windows(*a, **kw):
         calls["windows"] += 1
@@ -104,7 +105,7 @@ def test_takes_read_every_moments_neighbourhood_in_one_statement_with_the_same_s
     monkeypatch.setattr(s, "segments_in_windows", windows)
     monkeypatch.setattr(s, "neighbour_segments", neighbours)
     takes.group_result(SearchResult(moments), s, "m", 20)
-    assert calls == {"windows": 1, "neighbours": 0}
+    assert calls == {"windows": 1, "neighbours": 0, "file": 0}
     pad = takes.TakesConfig().pad
     for m, shot in zip(moments, seen[0], strict=True):
         segs = real_neighbours(m.file_id, "m", m.start - pad, m.end + pad)  # one read per moment: the old way
@@ -113,3 +114,13 @@ def test_takes_read_every_moments_neighbourhood_in_one_statement_with_the_same_s
         np.testing.assert_array_equal(shot.times, times[keep][np.argsort(times[keep], kind="stable")])
         frames = np.concatenate([g.frames for g in segs]).astype(np.float32)[keep]
         np.testing.assert_array_equal(shot.frames, frames[np.argsort(times[keep], kind="stable")])
+
+
+def test_files_by_ids_reads_the_rows_that_exist_in_chunks(tmp_path):
+    s, ids = _library(tmp_path, files=3, per_file=1)
+    fids = list(ids)
+    got = s.files_by_ids([*fids, fids[0], 10**9, *range(10**6, 10**6 + 1200)])  # repeats, unknowns, >500 ids
+    assert set(got) == set(fids)
+    for fid in fids:
+        assert got[fid] == s.file_by_id(fid)
+    assert s.files_by_ids([]) == {}
