@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import numpy as np
 
 from .moments import LocalizeConfig, edges_for, localize
-from .store import OFFLINE, SegmentRow, Store, display_path, fs_path, path_key
+from .store import OFFLINE, SegmentRow, Store, display_path, frames_f32, fs_path, path_key
 from .store_search import Candidate, SegmentFile, SegmentSpan, Window
 from .types import Filters, Moment, Query, SearchResult
 
@@ -390,7 +390,7 @@ def _frame_scores(segs: list[SegmentRow], q: np.ndarray) -> dict[int, np.ndarray
     out: dict[int, np.ndarray] = {s.id: np.zeros(0, np.float32) for s in segs}
     if not have:
         return out
-    scores = _dot(np.concatenate([s.frames for s in have]), q)
+    scores = _dot(frames_f32([s.frames for s in have]), q)
     cuts = np.cumsum([len(s.times) for s in have])[:-1]
     for s, part in zip(have, np.split(scores, cuts), strict=True):
         out[s.id] = part

@@ -78,6 +78,20 @@ class SegmentRow:
     frames: np.ndarray  # (n, dim) float16 frame vectors
 
 
+def frames_f32(blocks: Sequence[np.ndarray]) -> np.ndarray:
+    """Frame blocks (float16 as stored) joined into one C-contiguous float32 array. numkong's
+    SIMD cast gives the same values as numpy's, 5x faster: numpy's float16 conversion was
+    2 ms of every search's 2,000 stage-2 frames."""
+    if not blocks:
+        return np.zeros((0, 0), np.float32)
+    joined = np.concatenate(blocks)
+    if joined.dtype != np.float16 or joined.size == 0:
+        return np.ascontiguousarray(joined, dtype=np.float32)
+    import numkong as nk
+
+    return np.asarray(nk.astype(joined, "float32"))
+
+
 @dataclass(frozen=True)
 class NewSegment:
     start: float

@@ -274,6 +274,8 @@ def group_result(
     stats: TakesStats | None = None,
 ) -> SearchResult:
     """A ranked result (fetched `window(limit)` deep) with takes folded together, cut to `limit` cards."""
+    from .store import frames_f32
+
     cfg = config or TakesConfig()
     files: dict[int, tuple[str | None, int, float]] = {}
     # Every moment's neighbourhood in one statement (it was one query per moment, 60 a search).
@@ -291,8 +293,9 @@ def group_result(
             files[m.file_id] = (None, 0, 0.0)
         lo, hi = m.start - cfg.pad, m.end + cfg.pad
         segs = [s for s in by_file.get(m.file_id, ()) if s.end >= lo and s.start <= hi]
+
         times = np.concatenate([s.times for s in segs]).astype(np.float64) if segs else np.zeros(0)
-        frames = np.concatenate([s.frames for s in segs]).astype(np.float32) if segs else np.zeros((0, 1))
+        frames = frames_f32([s.frames for s in segs]) if segs else np.zeros((0, 1))
         keep = (times >= m.start - cfg.pad) & (times <= m.end + cfg.pad)
         order = np.argsort(times[keep], kind="stable")
         return Shot(times[keep][order], frames[keep][order], *files[m.file_id])

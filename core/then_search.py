@@ -11,7 +11,7 @@ import numpy as np
 
 from .moments import Found, LocalizeConfig, edges_for, localize
 from .query_syntax import ParsedQuery, QuerySyntaxError
-from .store import OFFLINE, SegmentRow, fs_path
+from .store import OFFLINE, SegmentRow, frames_f32, fs_path
 from .store_search import SegmentFile
 from .types import Filters, Moment, Query, SearchResult
 from .weighted_query import step_vector
@@ -122,7 +122,7 @@ def _step_hits(
         times = np.concatenate([s.times for s in run]).astype(np.float64)
         if len(times) == 0:
             continue
-        frames = np.concatenate([s.frames for s in run]).astype(np.float32)
+        frames = frames_f32([s.frames for s in run])
         edges = edges_for(times, run[0].start, run[-1].end)
         for i, (v, (median, spread, _top)) in enumerate(zip(vecs, stats, strict=True)):
             for f in localize(times, frames @ v, edges, median, loc):

@@ -124,3 +124,17 @@ def test_files_by_ids_reads_the_rows_that_exist_in_chunks(tmp_path):
     for fid in fids:
         assert got[fid] == s.file_by_id(fid)
     assert s.files_by_ids([]) == {}
+
+
+def test_frames_f32_joins_float16_blocks_into_the_same_float32_values_as_numpy():
+    from reelseek.core.store import frames_f32
+
+    rng = np.random.default_rng(4)
+    blocks = [rng.normal(size=(n, 16)).astype(np.float16) for n in (3, 0, 5, 1)]
+    blocks[0][0, :4] = [np.inf, -0.0, 6.1e-5, 65504]  # infinity, signed zero, subnormal, the largest
+    got = frames_f32(blocks)
+    assert got.dtype == np.float32 and got.flags.c_contiguous and got.shape == (9, 16)
+    np.testing.assert_array_equal(got, np.concatenate(blocks).astype(np.float32))
+    f32 = [b.astype(np.float32) for b in blocks]  # float32 blocks pass through as they are
+    np.testing.assert_array_equal(frames_f32(f32), np.concatenate(f32))
+    assert frames_f32([]).shape == (0, 0) and frames_f32([blocks[1]]).shape == (0, 16)
