@@ -220,6 +220,17 @@ def _refine_alone(path: Path, fast: Any, info: Any, sampled: list[Any], thumb_wi
     }
 
 
+def _pil_pixels(ref: Any, pil: list[Any]) -> np.ndarray:
+    """open_clip's own preprocessing of ``pil`` (resize, crop) as uint8 pixels: its normalised
+    tensors mapped back (exact: they came from 8-bit values), so any engine's ``encode_frames``
+    sees the reference path's pixels and only precision differs."""
+    x = np.stack([ref._preprocess(im).numpy() for im in pil])  # (n, 3, s, s), normalised
+    mean = np.asarray(ref.mean, np.float32).reshape(1, 3, 1, 1)
+    std = np.asarray(ref.std, np.float32).reshape(1, 3, 1, 1)
+    px = np.clip(np.rint((x * std + mean) * 255.0), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(px.transpose(0, 2, 3, 1))
+
+
 def _agreement(frames: list[Any], fast: Any, ref: Any, info: Any, sar: Any) -> dict[str, float]:
     """Cosine between paths on identical frames: product vs fp32 reference, and each cause alone."""
     from reelseek.core.media.io import FrameConverter
@@ -230,7 +241,7 @@ def _agreement(frames: list[Any], fast: Any, ref: Any, info: Any, sar: Any) -> d
     product = fast.encode_frames(sws)
     reference = ref.encode_pil(pil)
     sws_fp32 = ref.encode_frames(sws)
-    pil_fast = fast.encode_pil(pil)
+    pil_fast = fast.encode_frames(_pil_pixels(ref, pil))  # open_clip's resize, the product's precision
 
     def cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.einsum("ij,ij->i", a, b)

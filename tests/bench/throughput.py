@@ -138,7 +138,7 @@ def markdown(res: dict[str, Any]) -> str:
     load = f"{before} -> {after}"
     lines = [
         f"Command: `{res['command']}` ({res['started']}, {res['elapsed_s'] / 60:.1f} min). Machine: {m['cpu']}, "
-        f"{m['cores']} cores, CPU only; load average {load}. Encoder: the product's (`Library.load_model`, "
+        f"{m['cores']} cores, CPU only; load average {load}. Encoder: the product's (`Library.load_image_model`, "
         f"{res['precision']}) on {res['model']} weights imported with `reelseek-cli models import`.",
         "",
         *table(res),
