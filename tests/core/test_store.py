@@ -136,3 +136,20 @@ def test_vectors_and_frames_round_trip(tmp_path):
 
 def test_path_key_is_bytes():
     assert path_key("/x/y.mp4") == b"/x/y.mp4"
+
+
+def test_every_connection_gets_the_larger_page_cache_writer_reader_and_other_threads(tmp_path):
+    import threading
+
+    from reelseek.core.store import CACHE_KIB
+
+    s = Store(tmp_path / "lib.db")
+    s.upsert_file("/a.mp4", None, 1, 1, "fp")
+    got = [s.conn.execute("PRAGMA cache_size").fetchone()[0]]
+    t = threading.Thread(target=lambda: got.append(s.conn.execute("PRAGMA cache_size").fetchone()[0]))
+    t.start()
+    t.join()
+    ro = Store(tmp_path / "lib.db", readonly=True)
+    got.append(ro.conn.execute("PRAGMA cache_size").fetchone()[0])
+    assert got == [-CACHE_KIB] * 3
+    assert ro.file_by_path("/a.mp4") is not None  # the reader still reads
