@@ -62,27 +62,34 @@ def localize(
     n = len(times)
     if n == 0:
         return []
-    curve = smooth(scores) if cfg.smooth else scores.astype(np.float32)
-    used = np.zeros(n, dtype=bool)
+    curve32 = smooth(scores) if cfg.smooth else scores.astype(np.float32)
+    # Walked as Python floats (a search runs this ~70 times; numpy scalar reads were most of
+    # it). Each value is a float32 held exactly; the threshold is rounded to float32 too, so
+    # every comparison is the float32 comparison numpy made on the arrays.
+    curve: list[float] = curve32.tolist()
+    raw: list[float] = np.asarray(scores).tolist()
+    used = [False] * n
+    left = n
     found: list[Found] = []
-    while len(found) < cfg.max_per_run and not used.all():
-        masked = np.where(used, -np.inf, curve)
-        peak = int(np.argmax(masked))
-        top = float(curve[peak])
+    while len(found) < cfg.max_per_run and left:
+        peak = max((i for i in range(n) if not used[i]), key=curve.__getitem__)  # first of equal maxima
+        top = curve[peak]
         if found and top <= background:
             break
-        threshold = top - max(cfg.min_drop, cfg.drop * (top - background))
+        threshold = float(np.float32(top - max(cfg.min_drop, cfg.drop * (top - background))))
         lo = peak
         while lo > 0 and not used[lo - 1] and curve[lo - 1] >= threshold:
             lo -= 1
         hi = peak
         while hi < n - 1 and not used[hi + 1] and curve[hi + 1] >= threshold:
             hi += 1
-        used[lo : hi + 1] = True
-        best = lo + int(np.argmax(scores[lo : hi + 1]))
+        for i in range(lo, hi + 1):
+            used[i] = True
+        left -= hi + 1 - lo
+        best = max(range(lo, hi + 1), key=raw.__getitem__)
         # The range's score mixes its peak and its raw best frame, so a single lucky frame
         # next to weak neighbours ranks below a sustained match.
-        score = 0.5 * top + 0.5 * float(scores[best])
+        score = 0.5 * top + 0.5 * raw[best]
         found.append(Found(float(edges[lo]), float(edges[hi + 1]), score, float(times[best])))
     found.sort(key=lambda f: f.score, reverse=True)
     return found

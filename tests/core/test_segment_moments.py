@@ -73,3 +73,57 @@ def test_parse_text_negatives():
     assert parse_text('woman at a door -night -"red car"') == ("woman at a door", ["night", "red car"])
     assert parse_text("well-lit room") == ("well-lit room", [])
     assert parse_text("-night") == ("", ["night"])
+
+
+def _localize_arrays(times, scores, edges, background, cfg):
+    """localize as it was written on numpy arrays (before round 6), the reference."""
+    from reelseek.core.moments import Found, smooth
+
+    n = len(times)
+    if n == 0:
+        return []
+    curve = smooth(scores) if cfg.smooth else scores.astype(np.float32)
+    used = np.zeros(n, dtype=bool)
+    found = []
+    while len(found) < cfg.max_per_run and not used.all():
+        peak = int(np.argmax(np.where(used, -np.inf, curve)))
+        top = float(curve[peak])
+        if found and top <= background:
+            break
+        threshold = top - max(cfg.min_drop, cfg.drop * (top - background))
+        lo = peak
+        while lo > 0 and not used[lo - 1] and curve[lo - 1] >= threshold:
+            lo -= 1
+        hi = peak
+        while hi < n - 1 and not used[hi + 1] and curve[hi + 1] >= threshold:
+            hi += 1
+        used[lo : hi + 1] = True
+        best = lo + int(np.argmax(scores[lo : hi + 1]))
+        score = 0.5 * top + 0.5 * float(scores[best])
+        found.append(Found(float(edges[lo]), float(edges[hi + 1]), score, float(times[best])))
+    found.sort(key=lambda f: f.score, reverse=True)
+    return found
+
+
+def test_localize_gives_exactly_what_the_array_version_gave_on_random_and_tied_curves():
+    from reelseek.core.moments import LocalizeConfig, edges_for, localize
+
+    rng = np.random.default_rng(21)
+    for case in range(3000):
+        n = int(rng.integers(1, 40))
+        times = np.sort(rng.uniform(0, 60, n)).astype(np.float32)
+        kind = case % 4
+        if kind == 0:
+            scores = rng.normal(0.25, 0.05, n).astype(np.float32)
+        elif kind == 1:  # plateaus and exact ties: the first maximum must win, as argmax's
+            scores = np.round(rng.normal(0.25, 0.05, n), 2).astype(np.float32)
+        elif kind == 2:  # float64 scores (other callers), values near the float32 threshold
+            scores = 0.3 + rng.integers(-3, 4, n) * 1e-9
+        else:
+            scores = np.full(n, 0.2, np.float32)
+        background = float(rng.choice([0.2, 0.25, float(np.median(scores)), 0.3]))
+        cfg = LocalizeConfig(smooth=bool(case % 3), max_per_run=int(rng.integers(1, 5)))
+        edges = edges_for(times.astype(np.float64), float(times[0]) - 0.5, float(times[-1]) + 0.5)
+        assert localize(times, scores, edges, background, cfg) == _localize_arrays(
+            times, scores, edges, background, cfg
+        ), case
