@@ -9,19 +9,8 @@ import pytest
 
 from reelseek.core import stage1, stage1_file, stage1_scan
 from reelseek.core.stage1 import FlatIndex, Quantizer, Stage1Error, pack4
-
-DIM = 64
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
-
-
-def _cone(n: int, seed: int = 0) -> np.ndarray:
-    """Image-like vectors: a cone around one direction."""
-    rng = np.random.default_rng(seed)
-    shared = _unit(rng.standard_normal(DIM))
-    return _unit(0.7 * shared + 0.7 * _unit(rng.standard_normal((n, DIM))))
+from tests.core.test_stage1 import DIM, _unit
+from tests.core.test_stage1 import _clip_like as _cone  # image-like vectors: a cone around one direction
 
 
 def _planted(n: int, q: np.ndarray, rows: list[int], seed: int = 1) -> np.ndarray:
