@@ -29,7 +29,7 @@ def test_emitting_signals_leaves_the_reference_counts_of_true_and_false_alone(qa
         o.number.emit(i)
 
     def from_a_thread() -> None:  # libvlc's picture callbacks emit from threads Python did not start
-        for i in range(100):
+        for _ in range(100):
             o.plain.emit()
 
     t = threading.Thread(target=from_a_thread)
