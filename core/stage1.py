@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +20,12 @@ from .stage1_scan import (
     _top,
     _top_parts,
     int4_kernel,
+    pack4,
     row_reader,
     scan_threads,
 )
 
-__all__ = ["EXACT_MAX", "FlatIndex", "Quantizer", "Stage1Error", "scan_threads"]
+__all__ = ["EXACT_MAX", "FlatIndex", "Quantizer", "Stage1Error", "pack4", "scan_threads"]
 
 # Up to this many rows the float16 vectors are scanned directly (exact). Beyond it the codes are
 # scanned: int4 (a quarter of float16's bytes), the best CASCADE x RESCORE rows re-ranked on
@@ -85,14 +86,6 @@ class Quantizer:
     def encode_query4(q: np.ndarray) -> np.ndarray:
         q = np.asarray(q, dtype=np.float32)
         return pack4(q * (7.0 / max(float(np.abs(q).max()), 1e-12)))
-
-
-def pack4(y: np.ndarray) -> np.ndarray:
-    """Round to int4 (clipped to +-7) and pack two a byte along the last axis, the even index in
-    the low nibble (numkong's ``int4`` layout; any layout shared by both sides gives the same dot)."""
-    c = np.clip(np.rint(y), -7, 7).astype(np.int8).view(np.uint8) & np.uint8(0x0F)
-    packed: np.ndarray = np.ascontiguousarray(c[..., 0::2] | (c[..., 1::2] << np.uint8(4)))
-    return packed
 
 
 @dataclass
@@ -317,16 +310,11 @@ class FlatIndex:
         import numkong as nk
 
         out = np.empty(len(rows), np.float32)
-        which = np.searchsorted(self._starts, rows, side="right") - 1
-        for i in np.unique(which):
-            pick = np.flatnonzero(which == i)
-            local = rows[pick] - self._starts[i]
-            order = np.argsort(local)  # the map read in file order
-            s = self._shards[i]
+        for s, where, local in self._per_shard(rows):
             assert s.codes is not None and s.quant is not None
             raw = np.empty(len(local), np.float32)
-            nk.dot(np.ascontiguousarray(s.codes[local[order]]), q8, out=raw, out_dtype="f32")
-            out[pick[order]] = raw * np.float32(1.0 / (qs * s.quant.scale)) + np.float32(q @ s.quant.mean)
+            nk.dot(np.ascontiguousarray(s.codes[local]), q8, out=raw, out_dtype="f32")
+            out[where] = raw * np.float32(1.0 / (qs * s.quant.scale)) + np.float32(q @ s.quant.mean)
         return out
 
     def rescore_rows(self, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -344,19 +332,24 @@ class FlatIndex:
         pages are dropped (MADV_DONTNEED): they stay in the page cache, but a process that kept
         every page it ever re-scored would grow towards the whole float16 data (1 GB at 1 M)."""
         out = np.empty((len(rows), self.dim), np.float16)
+        for shard, where, local in self._per_shard(rows):
+            if shard.reader is not None and len(out):
+                shard.reader.read_into(out, where, local)
+                continue
+            out[where] = np.asarray(shard.vecs[local])
+            if self.drop_pages:
+                _drop_pages(shard.vecs)
+        return out
+
+    def _per_shard(self, rows: np.ndarray) -> Iterator[tuple[_Shard, np.ndarray, np.ndarray]]:
+        """For each shard holding some of the base ``rows``: (shard, positions in ``rows``, its
+        local rows), sorted by local row so the shard's file is read in order."""
         which = np.searchsorted(self._starts, rows, side="right") - 1
         for i in np.unique(which):
             pick = np.flatnonzero(which == i)
             local = rows[pick] - self._starts[i]
             order = np.argsort(local)
-            shard = self._shards[i]
-            if shard.reader is not None and len(out):
-                shard.reader.read_into(out, pick[order], local[order])
-                continue
-            out[pick[order]] = np.asarray(shard.vecs[local[order]])
-            if self.drop_pages:
-                _drop_pages(shard.vecs)
-        return out
+            yield self._shards[i], pick[order], local[order]
 
     # -- persistence --------------------------------------------------------------------------
     def save(self, folder: str | os.PathLike[str], meta: dict[str, object] | None = None) -> None:

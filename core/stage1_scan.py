@@ -110,6 +110,14 @@ def _top_parts(
     return rows[order].astype(np.int64), scores[order]
 
 
+def pack4(y: np.ndarray) -> np.ndarray:
+    """Round to int4 (clipped to +-7) and pack two a byte along the last axis, the even index in
+    the low nibble (numkong's ``int4`` layout; any layout shared by both sides gives the same dot)."""
+    c = np.clip(np.rint(y), -7, 7).astype(np.int8).view(np.uint8) & np.uint8(0x0F)
+    packed: np.ndarray = np.ascontiguousarray(c[..., 0::2] | (c[..., 1::2] << np.uint8(4)))
+    return packed
+
+
 _INT4_OK: bool | None = None
 
 
@@ -123,13 +131,8 @@ def int4_kernel() -> bool:
         rng = np.random.default_rng(0)
         a = rng.integers(-7, 8, size=(3, 64)).astype(np.int8)
         b = rng.integers(-7, 8, size=64).astype(np.int8)
-
-        def pack(x: np.ndarray) -> np.ndarray:
-            u = x.view(np.uint8) & np.uint8(0x0F)
-            return np.ascontiguousarray(u[..., 0::2] | (u[..., 1::2] << np.uint8(4)))
-
         try:
-            got = np.asarray(nk.dot(pack(a), pack(b), dtype="int4"), dtype=np.float64)  # type: ignore[arg-type]
+            got = np.asarray(nk.dot(pack4(a), pack4(b), dtype="int4"), dtype=np.float64)  # type: ignore[arg-type]
             _INT4_OK = bool(np.array_equal(got, a.astype(np.int64) @ b.astype(np.int64)))
         except (LookupError, TypeError, ValueError):
             _INT4_OK = False
