@@ -7,6 +7,12 @@ writes the same profile about 5x slower) and dnxhd (dnxhr_hq). The 4K HEVC clip 
 encodes 4K at about one frame per second here, and decoding cost per video-second does not
 depend on the length. Files are cached by recipe name (a new recipe gets a new name), one per
 folder named after the file (the indexer takes folders), so a rerun reuses them.
+
+Runs asking for more than ``BASE_SECONDS`` (the overlap figure needs files long enough for the
+pipeline to reach its steady state) get the base clip repeated by remuxing its packets with
+shifted timestamps (``loop_clip``): no re-encoding, so a minute of 4K HEVC costs seconds to
+write, and every repeat starts on a keyframe (each recipe's GOP divides its length), so the
+decoder does per second exactly the work it does on the base clip.
 """
 
 from __future__ import annotations
@@ -59,10 +65,54 @@ EXPECTED: dict[str, tuple[str, str | None, str]] = {
 }
 
 
+BASE_SECONDS = 10  # longer runs loop the base clip (loop_clip) instead of encoding more
+
+
 def clip_seconds(kind: str, seconds: int) -> int:
-    """The length a kind is written at for a run asking for ``seconds``."""
+    """The length a kind is encoded at for a run asking for ``seconds`` (see ``looped_seconds``)."""
     recipe = RECIPES.get(kind)
-    return recipe.seconds if recipe is not None and recipe.seconds is not None else seconds
+    if recipe is not None and recipe.seconds is not None:
+        return recipe.seconds
+    return min(seconds, BASE_SECONDS)
+
+
+def looped_seconds(kind: str, seconds: int) -> int:
+    """The length of the file a run asking for ``seconds`` indexes: whole repeats of the base clip."""
+    base = clip_seconds(kind, seconds)
+    return base * max(1, round(seconds / base)) if seconds > BASE_SECONDS else base
+
+
+def loop_clip(base: Path, target: Path, repeats: int) -> Path:
+    """Write ``base`` ``repeats`` times over into ``target`` by remuxing its packets (no re-encoding).
+
+    Each repeat's timestamps are shifted by the base clip's length, so the result plays as one
+    continuous clip; the base clips start on a keyframe and have closed GOPs, so every repeat
+    decodes on its own.
+    """
+    import av
+
+    with av.open(str(base)) as probe:
+        s = probe.streams.video[0]
+        rate = s.average_rate or Fraction(FPS)
+        frames = sum(1 for p in probe.demux(s) if p.size)
+        span = round(Fraction(frames) / Fraction(rate) / s.time_base)  # the clip's length, stream units
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name("part-" + target.name)
+    with av.open(str(tmp), "w") as out:
+        for k in range(repeats):
+            with av.open(str(base)) as inp:
+                s_in = inp.streams.video[0]
+                if k == 0:
+                    s_out = out.add_stream_from_template(s_in)
+                for packet in inp.demux(s_in):
+                    if not packet.size:
+                        continue  # the demuxer's end marker
+                    packet.pts = packet.pts + k * span if packet.pts is not None else None
+                    packet.dts = packet.dts + k * span if packet.dts is not None else None
+                    packet.stream = s_out
+                    out.mux(packet)
+    tmp.rename(target)
+    return target
 
 
 def write_clip(
@@ -96,10 +146,15 @@ def clip_path(out: Path, kind: str, seconds: int) -> Path:
     Each file gets a folder of its own, named after it: the indexer takes folders, so a clip of
     another length (or an older recipe) must never sit beside it and be indexed with it.
     """
+    base = clip_seconds(kind, seconds)
     if kind.startswith("h264_1080p_gop"):
-        name = textured_name("1080p", float(kind.rsplit("gop", 1)[1]), seconds)
+        name = textured_name("1080p", float(kind.rsplit("gop", 1)[1]), base)
     else:
-        name = RECIPES[kind].name.format(s=clip_seconds(kind, seconds))
+        name = RECIPES[kind].name.format(s=base)
+    total = looped_seconds(kind, seconds)
+    if total != base:
+        stem, ext = name.rsplit(".", 1)
+        name = f"{stem}_x{total // base}.{ext}"
     return out / Path(name).stem / name
 
 
@@ -108,11 +163,15 @@ def make_clip(out: Path, kind: str, seconds: int, frames: list[Any] | None = Non
     target = clip_path(out, kind, seconds)
     if target.exists():
         return target
+    base_seconds = clip_seconds(kind, seconds)
+    if looped_seconds(kind, seconds) != base_seconds:
+        base = make_clip(out, kind, base_seconds, frames)
+        return loop_clip(base, target, looped_seconds(kind, seconds) // base_seconds)
     frames = frames if frames is not None else _source_frames()
     if kind.startswith("h264_1080p_gop"):
         gop = float(kind.rsplit("gop", 1)[1])
-        return make_textured(target.parent, "1080p", gop=gop, seconds=seconds, frames=frames)
-    return write_clip(target, RECIPES[kind], clip_seconds(kind, seconds), frames)
+        return make_textured(target.parent, "1080p", gop=gop, seconds=base_seconds, frames=frames)
+    return write_clip(target, RECIPES[kind], base_seconds, frames)
 
 
 def codec_clips(out: Path, seconds: int, kinds: tuple[str, ...] = KINDS) -> list[Path]:
@@ -120,7 +179,7 @@ def codec_clips(out: Path, seconds: int, kinds: tuple[str, ...] = KINDS) -> list
     from tests.bench.common import log
 
     frames = None
-    if not all(clip_path(out, k, seconds).exists() for k in kinds):
+    if not all(clip_path(out, k, clip_seconds(k, seconds)).exists() for k in kinds):
         frames = _source_frames()
     paths = []
     for k in kinds:

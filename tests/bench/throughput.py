@@ -166,7 +166,7 @@ def markdown(res: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tests.bench.throughput", description=__doc__)
-    p.add_argument("--seconds", type=int, default=10, help="clip length (4K HEVC: 4 s)")
+    p.add_argument("--seconds", type=int, default=60, help="clip length (longer than 10 s: the base clip looped)")
     p.add_argument("--modes", default="strict,keyframes+edges")
     p.add_argument("--kinds", default=",".join(KINDS))
     p.add_argument("--repeat", type=int, default=1)

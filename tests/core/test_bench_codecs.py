@@ -6,6 +6,7 @@ the footage it decodes and the bounds it sets the pipeline against.
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from tests.bench.codec_footage import (
     clip_path,
     clip_seconds,
     describe,
+    loop_clip,
+    looped_seconds,
     make_clip,
     write_clip,
 )
@@ -82,13 +85,49 @@ def test_a_cached_clip_is_reused_without_reading_the_sources(tmp_path, monkeypat
         target.parent.mkdir(parents=True)
         target.write_bytes(b"cached")
         assert make_clip(tmp_path, kind, 10) == target and target.read_bytes() == b"cached"
-    # A different length is a different recipe: its own name in its own folder (the indexer takes
+    # A different length is a different file: its own name in its own folder (the indexer takes
     # folders, so two lengths side by side would both be indexed).
     for kind in EXPECTED:
-        if clip_seconds(kind, 10) != clip_seconds(kind, 20):
-            assert clip_path(tmp_path, kind, 20).parent != clip_path(tmp_path, kind, 10).parent
-        else:  # a fixed length (4K HEVC): the same recipe, the same file
-            assert clip_path(tmp_path, kind, 20) == clip_path(tmp_path, kind, 10)
+        assert clip_path(tmp_path, kind, 20).parent != clip_path(tmp_path, kind, 10).parent
+    # Runs longer than the base clip index whole repeats of it (looped by make_clip, tested below).
+    assert looped_seconds("h264_1080p_gop1", 60) == 60 and clip_seconds("h264_1080p_gop1", 60) == 10
+    assert looped_seconds("hevc10_4k_gop1", 60) == 60 and clip_seconds("hevc10_4k_gop1", 60) == 4
+    assert looped_seconds("h264_1080p_gop1", 10) == 10 and looped_seconds("hevc10_4k_gop1", 10) == 4
+
+
+@pytest.mark.parametrize("kind", ["h264_1080p_gop2", "hevc10_4k_gop1", "prores_hq_1080p"])
+def test_a_looped_clip_plays_as_one_continuous_clip_of_whole_repeats(tmp_path, kind, monkeypatch):
+    import av
+
+    import tests.bench.codec_footage as cf
+
+    # Tiny base clips written the way the recipes write them (2 s; H.264 through footage.py).
+    if kind.startswith("h264"):
+        base = make_textured(tmp_path / "base", "360p", gop=2.0, seconds=2, frames=_frames())
+    else:
+        suffix = "mp4" if "hevc" in kind else "mov"
+        base = write_clip(tmp_path / "base" / f"base.{suffix}", RECIPES[kind], 2, _frames(), size=(256, 144))
+    target = loop_clip(base, tmp_path / "long" / f"long{base.suffix}", 3)
+    info, base_info = describe(target), describe(base)
+    assert (info["codec"], info["profile"], info["pix_fmt"]) == EXPECTED[kind]
+    assert math.isclose(info["duration_s"], 6.0, abs_tol=0.05)
+    assert info["keyframes"] == 3 * base_info["keyframes"]
+    with av.open(str(target)) as c:
+        times = [float(f.time) for f in c.decode(video=0)]
+    assert len(times) == 3 * 2 * FPS, "every repeat decodes every frame"
+    assert all(b > a for a, b in itertools.pairwise(times)), "timestamps run on across repeats"
+    assert math.isclose(times[2 * FPS], 2.0, abs_tol=1e-6), "the second repeat starts where the first ended"
+    assert not list(target.parent.glob("part-*"))
+    # make_clip loops a cached base (no source frames read) for a run longer than BASE_SECONDS.
+    monkeypatch.setattr(cf, "_source_frames", lambda: pytest.fail("sources read to loop a cached base"))
+    monkeypatch.setattr(cf, "BASE_SECONDS", 2)
+    monkeypatch.setattr(cf, "clip_seconds", lambda k, s: 2)
+    monkeypatch.setattr(cf, "clip_path", lambda out, k, s: out / f"s{s}" / f"clip{base.suffix}")
+    (tmp_path / "c" / "s2").mkdir(parents=True)
+    (tmp_path / "c" / "s2" / f"clip{base.suffix}").write_bytes(base.read_bytes())
+    made = cf.make_clip(tmp_path / "c", kind, 4)
+    assert made == tmp_path / "c" / "s4" / f"clip{base.suffix}"
+    assert math.isclose(describe(made)["duration_s"], 4.0, abs_tol=0.05)
 
 
 def test_overlap_bounds_for_stages_sharing_two_cores():
