@@ -23,7 +23,7 @@ from .cli_args import (
     query_words_first,
     window_seconds,
 )
-from .cli_progress import ProgressBar
+from .cli_progress import ProgressBar, cells, terminal_columns
 from .errors import EXIT_CODES_HELP, EXIT_USAGE, as_library_error
 from .models.device import DEVICE_CHOICES
 from .timecode import timecode
@@ -423,16 +423,36 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
         return 0
 
+    width = _tty_width(sys.stdout)
+
     def line(i: int, m) -> None:  # type: ignore[no-untyped-def]
         off = "  [offline]" if m.offline else ""
         takes = f"  +{len(m.takes)} take{'s' if len(m.takes) > 1 else ''}" if m.takes else ""
         pct = f"{m.confidence * 100:3.0f}%"
-        print(f"{i:3d}. {_span(m, args.seconds)}  {pct}  [{'+'.join(m.sources)}]  {m.path}{off}{takes}")
+        head = f"{i:3d}. {_span(m, args.seconds)}  {pct}  [{'+'.join(m.sources)}]"
+        one = f"{head}  {m.path}{off}{takes}"
+        if width is not None and cells(one) > width:
+            # A terminal too narrow for the line: the path on a line of its own, whole (an editor
+            # copies it), instead of the terminal wrapping it into the next result's columns.
+            print(f"{head}{off}{takes}")
+            print(f"       {m.path}")
+        else:
+            print(one)  # piped output keeps one line per moment
         for a, _b, text, src in m.words:
             print(f"       {timecode(a) if args.seconds else m.clock.tc(a)}  {src}: {text}")
 
     cli_confidence.print_human(result, args, line)
     return 0
+
+
+def _tty_width(stream) -> int | None:  # type: ignore[no-untyped-def]
+    """Columns of the terminal ``stream`` is, or None when it is not one (a pipe, a file)."""
+    try:
+        if not stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return terminal_columns(stream)
 
 
 def _span(m, seconds: bool) -> str:  # type: ignore[no-untyped-def]

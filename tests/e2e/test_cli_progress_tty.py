@@ -67,3 +67,44 @@ def test_index_progress_fits_a_real_terminal(tmp_path: Path, columns: int) -> No
     assert len(frames) >= 2, repr(text)  # at least scanning and finished
     assert all(cells(f) <= columns - 1 for f in frames), [f for f in frames if cells(f) > columns - 1]
     assert "finished" in frames[-1] and "3/3 files" in frames[-1]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX pseudo-terminal")
+def test_search_results_fit_a_narrow_terminal_and_keep_whole_paths(tmp_path: Path) -> None:
+    """In a terminal too narrow for a result's line the path goes on a line of its own, whole;
+    piped, the same results keep one line each (scripts read them)."""
+    columns = 72
+    videos = make_library(tmp_path / "footage", n_videos=2, codecs=("h264",), seed=7)
+    long_path = videos[0].path.rename(videos[0].path.with_name(LONG))
+    env = cli_env(tmp_path / "home")
+    env.pop("COLUMNS", None)
+    subprocess.run([cli_path(), "index", str(tmp_path / "footage"), "-q"], env=env, check=True, timeout=600)
+    query = [cli_path(), "search", videos[0].scenes[0].caption(), "--closest", "--limit", "4"]
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    proc = subprocess.Popen(query, stdout=slave, stderr=subprocess.PIPE, env=env, text=True)
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the CLI exited and closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    _, err = proc.communicate(timeout=300)
+    os.close(master)
+    assert proc.returncode == 0, err
+    lines = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n").splitlines()
+    results = [i for i, ln in enumerate(lines) if ln[:5].strip().rstrip(".").isdigit()]
+    assert results, lines
+    names = {v.path.name for v in videos} | {long_path.name}
+    for i in results:
+        assert cells(lines[i]) <= columns, lines[i]  # the result's own line fits
+        if not any(n in lines[i] for n in names):  # (a short path may fit on the result's line)
+            assert Path(lines[i + 1].strip()).name in names, lines[i : i + 2]
+    assert any(lines[i + 1].strip() == str(long_path) for i in results), "the long name is shown whole"
+    piped = subprocess.run(query, env=env, capture_output=True, text=True, timeout=300)
+    rows = [ln for ln in piped.stdout.splitlines() if ln[:5].strip().rstrip(".").isdigit()]
+    assert len(rows) == len(results) and any(str(long_path) in r for r in rows), piped.stdout
