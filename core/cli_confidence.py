@@ -65,8 +65,9 @@ def print_human(result: SearchResult, args: argparse.Namespace, line: object) ->
     moments = shown(result, args)
     if result.no_good_match and not moments:
         n = min(len(result.moments) + len(result.more), args.limit)
-        print(f"no good match: nothing scores above what unrelated queries reach in this library ({n} weak moments;")
-        print("  add --closest to list them anyway)")
+        # Two lines that fit an 80-column terminal (the first was 98 columns).
+        print("no good match: nothing scores above what unrelated queries")
+        print(f"  reach in this library ({n} weak moments; add --closest to list them)")
         return
     if result.no_good_match:
         print("no good match: the closest moments below score like unrelated queries")
