@@ -21,6 +21,7 @@ playback has ended.
 from __future__ import annotations
 
 import time
+from collections import deque
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -39,6 +40,14 @@ SHUTTLE_MAX = 8.0
 SETTLE_MS = 60
 REDISPLAY_MS, REDISPLAYS = 1000, 8
 SETTLE_MAX_MS = 1500
+# A seek that settled without the picture changing (no picture at all, or only redisplays of the
+# old one) goes out again, up to SEEK_RETRIES times. Under load libvlc drops paused seeks: in CI at
+# load ~10, back from the detour out of the last GOP, the seek into it showed nothing (asked 28,
+# libvlc's latest picture the detour's 18, the screen 29); at load 9 here a seek from 10 to 15 got
+# only redisplays of 10. The cost falls on seeks to a picture identical to the last one (black
+# frames, or a step that stays on the last frame): they settle after up to 1 + SEEK_RETRIES waits.
+SEEK_RETRIES = 2
+TRACE = 48  # recent transport events kept for diagnostics (trace())
 
 
 class PlayerTransport(QObject):
@@ -70,6 +79,8 @@ class PlayerTransport(QObject):
         self._issued_at = 0.0
         self._issued_image: object = None
         self._checked_count = 0
+        self._retries = 0  # times the seek in flight has gone out again (see SEEK_RETRIES)
+        self._trace: deque[str] = deque(maxlen=TRACE)
         # libvlc's clock advances in steps; the display interpolates between them while playing.
         # While playing: our own clock anchored where playback (re)started, re-anchored on each
         # fresh libvlc time that moves forward (libvlc reports stale or early times after a seek).
@@ -102,6 +113,13 @@ class PlayerTransport(QObject):
 
     def has_ended(self) -> bool:
         return self._ended
+
+    def trace(self) -> list[str]:
+        """Recent paused-seek events, oldest first (for error reports and failing tests)."""
+        return list(self._trace)
+
+    def _note(self, event: str) -> None:
+        self._trace.append(f"{time.monotonic() % 1000:8.3f} {event}")
 
     def settling(self) -> bool:
         """True while libvlc shows a detour picture (callers should not display it)."""
@@ -258,8 +276,9 @@ class PlayerTransport(QObject):
         if not self._busy:
             self._issue()
 
-    def _issue(self) -> None:
+    def _issue(self, *, retries: int = 0) -> None:
         assert self._want is not None
+        self._retries = retries
         self._busy = True
         self._issued_at = time.monotonic()
         self._settle.start()
@@ -270,13 +289,16 @@ class PlayerTransport(QObject):
         tail = self.clock.tail_start()
         if 0 < tail <= self._shown:
             # Paused inside the last GOP: out of it first (see the module docstring).
+            # A retry detours one frame further back, so its picture differs from the last detour's.
             self._detouring = True
-            self._shown = tail - 1
-            self._vlc.set_time(self.clock.seek_time(tail - 1))
+            self._shown = max(0, tail - 1 - self._retries)
+            self._vlc.set_time(self.clock.seek_time(self._shown))
         else:
             self._shown, self._want = self._want, None
             self._vlc.set_time(self.clock.seek_time(self._shown))
         self._issued_count = self._checked_count = self._vlc.frame_count()
+        kind = "detour" if self._detouring else "seek"
+        self._note(f"{kind} {self._shown} try {self._retries} at picture {self._issued_count}")
         self._issued_image = self._vlc.latest_frame() if self._vlc.render == "callback" else None
 
     def _seek_shown(self, waited: float) -> bool:
@@ -294,6 +316,13 @@ class PlayerTransport(QObject):
         image = self._vlc.latest_frame()
         return image is not None and (self._issued_image is None or image != self._issued_image)
 
+    def _picture_changed(self) -> bool:
+        """Callback mode: does libvlc show a picture other than the one before the seek in flight?"""
+        if self._vlc.frame_count() == self._issued_count:
+            return False
+        image = self._vlc.latest_frame()
+        return image is not None and (self._issued_image is None or image != self._issued_image)
+
     @Slot()
     def _on_settle_timeout(self) -> None:
         waited = (time.monotonic() - self._issued_at) * 1000
@@ -308,9 +337,19 @@ class PlayerTransport(QObject):
             return
         if waited < SETTLE_MS or (self._vlc.render == "callback" and not self._seek_shown(waited)):
             return
+        unchanged = self._vlc.render == "callback" and not self._picture_changed()
+        self._note(
+            f"settled after {waited:.0f} ms, {self._vlc.frame_count() - self._issued_count} pictures"
+            + (", unchanged" if unchanged else "")
+        )
+        dropped = unchanged and not self._detouring and self._retries < SEEK_RETRIES
+        was_detour = self._detouring
         self._busy = self._detouring = False
         if self._want is not None and self._shuttle <= 0:
-            self._issue()
+            self._issue(retries=self._retries if was_detour else 0)  # back from a detour: same try
+        elif dropped and self._shuttle <= 0:
+            self._want = self._shown  # nothing newer asked for: the same frame again
+            self._issue(retries=self._retries + 1)
         else:
             self._want = None
             self._settle.stop()

@@ -43,7 +43,25 @@ def middle_moment(video: VideoSpec, scene: int = 1) -> Moment:
 
 
 def wait_for_frame_after(qtbot: QtBot, player: PlayerWidget, count: int = 0) -> None:
-    qtbot.waitUntil(lambda: player.vlc.frame_count() > count and player.surface.frame() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: player.vlc.frame_count() > count and player.surface.frame() is not None, timeout=30_000)
+
+
+def wait_scene(qtbot: QtBot, player: PlayerWidget, refs: list[np.ndarray], scene: int) -> None:
+    """Wait for a picture of ``scene``; on a timeout, say what libvlc and the transport were doing."""
+    try:
+        qtbot.waitUntil(lambda: closest_scene(player.surface.frame(), refs) == scene, timeout=30_000)
+    except Exception:
+        t = player.transport
+        surface, latest = (
+            None if f is None else closest_scene(f, refs) for f in (player.surface.frame(), player.vlc.latest_frame())
+        )
+        pytest.fail(
+            f"scene {scene} never shown: surface {surface}, libvlc latest {latest} "
+            f"of {player.vlc.frame_count()} pictures, "
+            f"state {player.vlc.state()} time {player.vlc.time():.3f}, transport frame {t.frame()} shown {t._shown} "
+            f"want {t._want} busy {t._busy} detouring {t._detouring} awaiting {t._awaiting_pause} "
+            f"retries {t._retries} tail {t.clock.tail_start()} frames {t.clock.frames}\n" + "\n".join(t.trace())
+        )
 
 
 def test_plays_the_range_and_shows_frames_from_it(
@@ -58,7 +76,7 @@ def test_plays_the_range_and_shows_frames_from_it(
     assert first is not None
     assert closest_scene(first, refs) == 1, "the first picture is already from the moment, not from 0 s"
     # It plays the range, then pauses at its end.
-    qtbot.waitUntil(lambda: not player.is_playing(), timeout=6000)
+    qtbot.waitUntil(lambda: not player.is_playing(), timeout=30_000)
     # It holds the out mark's frame exactly (the last frame of the range), not wherever the poll was.
     assert player.frame() == player.mark_frames()[1] == 35
     qtbot.wait(300)
@@ -94,11 +112,11 @@ def test_keys_shuttle_step_and_jump(
     # Shift+Right: one second on, into the next scene.
     qtbot.keyClick(player, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
     assert player.position() == pytest.approx(m.end - 0.1 + 1.0, abs=1e-6)
-    qtbot.waitUntil(lambda: closest_scene(player.surface.frame(), refs) == 2, timeout=3000)
+    wait_scene(qtbot, player, refs, 2)
 
     # Shift+I jumps back to the in point.
     qtbot.keyClick(player, Qt.Key.Key_I, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(lambda: closest_scene(player.surface.frame(), refs) == 1, timeout=3000)
+    wait_scene(qtbot, player, refs, 1)
     assert player.position() == pytest.approx(m.start, abs=1e-6)
 
     # Left steps back one frame (1/10 s here), exactly.
@@ -129,7 +147,7 @@ def test_timeline_click_seeks(qtbot: QtBot, player: PlayerWidget, video: VideoSp
         pos=player.timeline.rect().center().__class__(x, player.timeline.height() // 2),
     )
     assert player.position() == pytest.approx(5.0, abs=0.2)
-    qtbot.waitUntil(lambda: closest_scene(player.surface.frame(), refs) == 2, timeout=10_000)
+    wait_scene(qtbot, player, refs, 2)
 
 
 def test_missing_file_gives_a_message(qtbot: QtBot, player: PlayerWidget, tmp_path: Path) -> None:

@@ -55,8 +55,8 @@ def test_xcb_gives_a_window_handle_and_vlc_draws_into_it(
     s = video.scenes[1]
     m = Moment(str(video.path), 1, s.start + 0.3, s.end - 0.3, 0.3, (s.start + s.end) / 2, 0.9, duration=video.duration)
     assert player.play_moment(m)
-    qtbot.waitUntil(lambda: player.vlc.state() == "playing" and player.vlc.time() > m.start + 0.3, timeout=8000)
+    qtbot.waitUntil(lambda: player.vlc.state() == "playing" and player.vlc.time() > m.start + 0.3, timeout=30_000)
     # The picture on screen inside our widget is VLC's rendering of the moment.
-    qtbot.waitUntil(lambda: closest_scene(screen_grab(player), refs) == 1, timeout=5000)
-    qtbot.waitUntil(lambda: not player.is_playing(), timeout=8000)
+    qtbot.waitUntil(lambda: closest_scene(screen_grab(player), refs) == 1, timeout=30_000)
+    qtbot.waitUntil(lambda: not player.is_playing(), timeout=30_000)
     player.shutdown()
