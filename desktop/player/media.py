@@ -1,4 +1,5 @@
-"""PlayerMediaLoader: the in-point still and the file's frame rate, read through core off the GUI thread."""
+"""PlayerMediaLoader: the in-point still, the file's frame rate and exact paused frames, read through core
+off the GUI thread."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtGui import QImage
 from reelseek.desktop.tasks import TaskRunner
 
 STILL_WIDTH = 960
+EXACT_WIDTH = 1280  # as wide as libvlc's callback pictures (vlc_player.MAX_CALLBACK_WIDTH)
 
 
 @dataclass(frozen=True)
@@ -23,17 +25,31 @@ class MediaFacts:
     keyframe_interval: float | None = None
 
 
+@dataclass(frozen=True)
+class ExactFrame:
+    """One frame of one file, decoded exactly (see PlayerMediaLoader.request_exact)."""
+
+    path: str
+    frame: int
+    image: QImage
+
+
 class PlayerMediaLoader(QObject):
     """Two small jobs per opened moment: decode the in-point still (shown until libvlc's first
     frame arrives) and probe the rate. A newer request makes older answers stale; those are dropped."""
 
     still_ready = Signal(int, object)  # request id, QImage
     facts_ready = Signal(int, object)  # request id, MediaFacts
+    exact_ready = Signal(int, object)  # request id, ExactFrame
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._runner = TaskRunner("player-media", max_threads=2, parent=self)
         self._request = 0
+        # Paused frames: one decode at a time, only the newest queued (key repeat coalesces).
+        self._exact_runner = TaskRunner("player-exact", max_threads=1, parent=self)
+        self._exact_request = 0
+        self.exact_decodes = 0  # decodes started (tests count work, not time)
 
     def request(self, path: str, seconds: float) -> int:
         """Start both jobs; returns the request id the signals will carry."""
@@ -61,9 +77,36 @@ class PlayerMediaLoader(QObject):
     def current(self) -> int:
         return self._request
 
+    def request_exact(self, path: str, frame: int, seconds: float) -> int:
+        """Decode the frame on screen at ``seconds`` (the middle of ``frame``) exactly, with PyAV.
+
+        libvlc's paused seeks cannot say which picture they show (its callbacks carry no time,
+        and under load it shows a neighbour, or a late picture of an earlier seek), so the paused
+        picture an editor marks on is decoded here, frame-exact; libvlc's is shown until it comes.
+        """
+        self._exact_runner.cancel_queued()
+        self._exact_request += 1
+        rid = self._exact_request
+
+        def decode() -> ExactFrame:
+            from reelseek.core import media
+
+            self.exact_decodes += 1
+            rgb = media.read_frame(Path(path), seconds, max_width=EXACT_WIDTH)
+            h, w, _ = rgb.shape
+            return ExactFrame(path, frame, QImage(rgb.tobytes(), w, h, w * 3, QImage.Format.Format_RGB888).copy())
+
+        def deliver(value: object) -> None:
+            if rid == self._exact_request and value is not None:
+                self.exact_ready.emit(rid, value)
+
+        self._exact_runner.run(decode, result=deliver, error=lambda _e: None)
+        return rid
+
     def _deliver(self, signal: Signal, rid: int, value: object) -> None:
         if rid == self._request and value is not None:
             signal.emit(rid, value)  # type: ignore[attr-defined]
 
     def shutdown(self) -> None:
         self._runner.shutdown()
+        self._exact_runner.shutdown()

@@ -14,7 +14,7 @@ from reelseek.core.types import Moment
 from reelseek.desktop import theme
 from reelseek.desktop.player.frame_clock import FrameClock
 from reelseek.desktop.player.marks import Marks
-from reelseek.desktop.player.media import MediaFacts, PlayerMediaLoader
+from reelseek.desktop.player.media import ExactFrame, MediaFacts, PlayerMediaLoader
 from reelseek.desktop.player.timeline import TimelineWidget
 from reelseek.desktop.player.transport import PlayerTransport
 from reelseek.desktop.player.video_surface import VideoSurfaceWidget
@@ -55,6 +55,10 @@ class PlayerWidget(QWidget):
         self._marks = Marks(lambda: self.transport.clock)
         self._mode = "smpte"
         self._picture = ""  # "", "still" or "video": what the surface shows for this moment
+        # Paused, callback mode: the frame decoded exactly for the playhead (path, frame), once it
+        # is on the surface; libvlc's pictures do not replace it until the playhead moves or plays.
+        self._exact_shown: tuple[str, int] | None = None
+        self._exact_asked: tuple[str, int] | None = None
         self._closed = False
 
         self.info = QLabel("No moment loaded")
@@ -116,6 +120,7 @@ class PlayerWidget(QWidget):
         self.transport.error.connect(self._on_transport_error)
         self._media.still_ready.connect(self._on_media_still_ready)
         self._media.facts_ready.connect(self._on_media_facts_ready)
+        self._media.exact_ready.connect(self._on_media_exact_ready)
 
     def _tool(self, icon_name: str, tip: str, slot: object) -> QToolButton:
         b = QToolButton(self)
@@ -176,6 +181,7 @@ class PlayerWidget(QWidget):
         # The still of the in-point is decoded by core while libvlc opens the file: a picture at
         # once instead of a black surface (libvlc needs its demuxer, decoder and output first).
         self._picture = ""
+        self._exact_shown = self._exact_asked = None
         self.surface.set_message("")
         self.surface.set_frame(placeholder if placeholder is not None and not placeholder.isNull() else None)
         self._media.request(moment.path, moment.start)
@@ -338,6 +344,8 @@ class PlayerWidget(QWidget):
         image = self._vlc.latest_frame()  # taken even when unused: it re-arms the notification
         if self.transport.settling():
             return  # a detour picture on the way to a frame near the end (see PlayerTransport)
+        if self._exact_shown is not None and self._exact_shown == self._paused_key():
+            return  # the exact picture of the paused frame is up; libvlc's may be a neighbour's
         self.surface.set_frame(image)
         if self._picture != "video" and self._moment is not None:
             self._picture = "video"
@@ -376,6 +384,26 @@ class PlayerWidget(QWidget):
     def _on_transport_position_changed(self, _frame: int) -> None:
         self.timeline.set_position(self.transport.position())
         self._update_time_label()
+        key = self._paused_key()
+        if key != self._exact_shown:
+            self._exact_shown = None  # moved or playing: libvlc's pictures until the new one comes
+        if key is not None and key != self._exact_asked and key != self._exact_shown:
+            self._exact_asked = key
+            self._media.request_exact(key[0], key[1], self.clock.seek_time(key[1]))
+
+    @Slot(int, object)
+    def _on_media_exact_ready(self, _rid: int, exact: ExactFrame) -> None:
+        if (exact.path, exact.frame) != self._paused_key():
+            return  # the playhead moved on, or plays: libvlc's pictures are the right ones now
+        self._exact_shown = (exact.path, exact.frame)
+        self.surface.set_frame(exact.image)
+
+    def _paused_key(self) -> tuple[str, int] | None:
+        """(path, frame) while paused on a frame in callback mode, else None."""
+        path = self._vlc.path()
+        if self._vlc.render != "callback" or self._moment is None or path is None or self.transport.is_playing():
+            return None
+        return path, self.transport.frame()
 
     @Slot(str)
     def _on_transport_error(self, _msg: str) -> None:

@@ -1,7 +1,9 @@
-"""Frame-exact player: stepping, marks and restarts, checked on the pixels real libvlc decodes.
+"""Frame-exact player: stepping, marks and restarts, checked on the pixels on screen.
 
 The clip is a frame counter (every frame its own grey), so each assertion on the picture names
-the exact frame on screen, not just a time near it.
+the exact frame on screen, not just a time near it. While playing, the pictures are real libvlc's;
+while paused, the frame decoded exactly by core (PyAV) replaces libvlc's picture, which under load
+can be a neighbour's or a late one of an earlier seek.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from reelseek.core.timecode import Rate, SourceClock
 from reelseek.core.types import Moment
+from reelseek.desktop.player.media import ExactFrame
 from reelseek.desktop.player.widget import PlayerWidget
 from tests.desktop.frames import counter_video, frame_number
 
@@ -54,7 +57,7 @@ def wait_shown(qtbot: QtBot, player: PlayerWidget, n: int) -> None:
             f"frame {n} never shown: surface {shown(player)}, libvlc latest "
             f"{frame_number(player.vlc.latest_frame()) if player.vlc.latest_frame() else None}, "
             f"state {player.vlc.state()}, transport frame {t.frame()} shown {t._shown} want {t._want} "
-            f"busy {t._busy} detouring {t._detouring} awaiting {t._awaiting_pause}"
+            f"busy {t._busy} detouring {t._detouring} awaiting {t._awaiting_pause}\n" + "\n".join(t.trace())
         )
 
 
@@ -150,8 +153,8 @@ def test_step_at_the_end_stays_and_space_restarts(qtbot: QtBot, player: PlayerWi
     # Space on the last frame plays again from the in mark (frame 10), like an NLE at the end.
     qtbot.keyClick(player, Qt.Key.Key_Space)
     assert player.is_playing()
-    qtbot.waitUntil(lambda: player.vlc.state() == "playing", timeout=8000)
-    qtbot.waitUntil(lambda: (shown(player) or 0) >= 10 and (shown(player) or 99) < FRAMES - 2, timeout=8000)
+    qtbot.waitUntil(lambda: player.vlc.state() == "playing", timeout=30_000)
+    qtbot.waitUntil(lambda: (shown(player) or 0) >= 10 and (shown(player) or 99) < FRAMES - 2, timeout=30_000)
 
 
 @pytest.mark.parametrize("key", [Qt.Key.Key_Space, Qt.Key.Key_L])
@@ -231,3 +234,36 @@ def test_a_new_moment_plays_at_normal_speed_after_shuttling(qtbot: QtBot, player
     assert player.play_moment(moment(clip, 0.5, 1.5))
     assert player.shuttle_rate() == 1.0 and player.vlc.rate() == pytest.approx(1.0)
     assert player.mark_frames() == (5, 14)
+
+
+def test_the_paused_picture_is_the_exact_frame_whatever_libvlc_shows_late(
+    qtbot: QtBot, player: PlayerWidget, clip: Path
+) -> None:
+    open_paused(qtbot, player, clip)
+    stale = player.vlc.first_frame()  # libvlc's first picture from the open (10, or 11 when it ran late)
+    assert stale is not None and 10 <= frame_number(stale) <= 12
+    player.transport.seek_frame(15)
+    wait_shown(qtbot, player, 15)
+    qtbot.waitUntil(lambda: player._exact_shown is not None, timeout=30_000)
+    # libvlc hands over a late picture of an earlier seek (what it does under load): not shown.
+    player.vlc._latest = stale
+    player.vlc.frame_ready.emit()
+    qtbot.wait(100)
+    assert shown(player) == 15
+    # An exact frame that arrives after the playhead moved on is not shown either.
+    player._on_media_exact_ready(0, ExactFrame(str(clip), 15, stale))
+    qtbot.keyClick(player, Qt.Key.Key_Right)
+    wait_shown(qtbot, player, 16)
+    player._on_media_exact_ready(0, ExactFrame(str(clip), 15, stale))
+    assert shown(player) == 16
+
+
+def test_stepping_decodes_the_newest_frame_not_every_key_repeat(qtbot: QtBot, player: PlayerWidget, clip: Path) -> None:
+    open_paused(qtbot, player, clip)
+    before = player._media.exact_decodes
+    for _ in range(8):  # key repeat: eight steps before the event loop runs once
+        player.step_frames(1)
+    assert player.frame() == 18
+    wait_shown(qtbot, player, 18)
+    # The first decode may have started at once; the six in between were dropped while queued.
+    assert player._media.exact_decodes - before <= 2
