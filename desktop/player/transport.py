@@ -313,13 +313,13 @@ class PlayerTransport(QObject):
         if count == self._checked_count:
             return False
         self._checked_count = count
-        image = self._vlc.latest_frame()
-        return image is not None and (self._issued_image is None or image != self._issued_image)
+        return self._new_picture()
 
     def _picture_changed(self) -> bool:
         """Callback mode: does libvlc show a picture other than the one before the seek in flight?"""
-        if self._vlc.frame_count() == self._issued_count:
-            return False
+        return self._vlc.frame_count() != self._issued_count and self._new_picture()
+
+    def _new_picture(self) -> bool:
         image = self._vlc.latest_frame()
         return image is not None and (self._issued_image is None or image != self._issued_image)
 
